@@ -1,0 +1,58 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each does its own set-up.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+export HF_HUB_OFFLINE := 1
+
+.PHONY: install install-dev run index ask test test-fast eval bench chromium clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade "pip>=24"
+
+# Stamp files record that the install matches pyproject.toml and constraints.txt.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+index: install
+	$(BIN)/rag index
+
+run: index
+	$(BIN)/rag ui
+
+ask: index
+	$(BIN)/rag ask "Who headed the Russian delegation?"
+
+# Debian's Chromium for the browser tests; skipped (the tests then say why) when not root.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null \
+	    || echo "warning: could not install chromium; browser tests will be skipped"; \
+	  else echo "note: not root, chromium not installed; browser tests will be skipped"; fi; \
+	fi
+
+test: install-dev chromium
+	$(BIN)/python -m pytest
+
+test-fast: install-dev
+	$(BIN)/python -m pytest -m "not slow"
+
+eval: install
+	$(BIN)/rag eval --gold eval/gold.jsonl --out eval/out --check eval/thresholds.json
+
+bench: install-dev
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) index/* .pytest_cache

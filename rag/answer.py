@@ -1,0 +1,158 @@
+"""The offline answerer: quote the sentences that answer, or refuse.
+
+With no LLM, the honest answer is the article's own words. Candidates from hybrid
+retrieval are re-scored by an evidence score that combines meaning (cosine between the
+question and the sentence) with coverage (how much of the question's rare vocabulary the
+sentence and its neighbours contain, weighted by IDF). Coverage is what catches on-topic
+questions the articles cannot answer: "How old is Medinsky?" matches Medinsky sentences
+in meaning, but nothing in them covers "old". The refusal threshold is calibrated on the
+gold questions by `rag eval` (see README), not guessed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rag.models import Chunk
+
+_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+#: Weights of the evidence score, chosen by grid search on the gold set (README, "Calibration").
+W_COSINE, W_SENTENCE, W_CONTEXT, W_TYPE = 0.4, 0.5, 0.2, 0.15
+#: Further sentences are quoted when their score is this close to the best one.
+RUNNER_UP_MARGIN = 0.12
+MAX_SENTENCES = 3
+
+
+#: News text names a country and its people interchangeably ("Ukraine's team" and "the
+#: Ukrainian delegation"); mapping demonyms to the country lets coverage see that.
+DEMONYMS = {
+    "ukrainian": "ukraine", "ukrainians": "ukraine", "russian": "russia", "russians": "russia",
+    "turkish": "turkey", "turks": "turkey", "american": "us", "americans": "us", "u.s": "us",
+    "united": "united", "british": "britain", "french": "france", "german": "germany",
+    "germans": "germany", "chinese": "china", "european": "europe", "europeans": "europe",
+    "polish": "poland", "italian": "italy", "indian": "india", "israeli": "israel",
+    "iranian": "iran", "japanese": "japan", "qatari": "qatar", "saudi": "saudi",
+    "soviet": "soviet", "kremlin": "kremlin", "moscow's": "moscow", "kyiv": "kiev",
+}
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+    r"thousands?|millions?|half|third|quarter|fifth)\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(
+    r"\d|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
+    r"april|may|june|july|august|september|october|november|december|spring|summer|autumn|"
+    r"winter|morning|afternoon|evening|night|week|weekend|month|year|today|yesterday)\b",
+    re.IGNORECASE,
+)
+_PERSON = re.compile(r"\b[A-Z][a-z]+(?:[- ][A-Z][a-z]+)+\b|\b(?:Mr|Mrs|Ms|Dr)\.? [A-Z][a-z]+")
+_ASKS_NUMBER = re.compile(r"^(how (many|much|long|old|far)|what (share|percentage|proportion))\b", re.I)
+_ASKS_TIME = re.compile(
+    r"^(when|what time|at what time|since (what|when)|in what year|what year|on (which|what) day)\b", re.I
+)
+_ASKS_PERSON = re.compile(
+    r"^(who|whom|whose)\b|^(which|name the|what) (\w+ ){0,3}(official|officials|minister|ministers|"
+    r"leader|leaders|adviser|advisers|senator|diplomats?|chiefs?|spokes\w+|envoys?)\b",
+    re.I,
+)
+
+
+def answer_type(question: str) -> re.Pattern[str] | None:
+    """What an answer must contain, judged from the question's opening words."""
+    if _ASKS_NUMBER.search(question):
+        return _NUMBER
+    if _ASKS_TIME.search(question):
+        return _TIME
+    if _ASKS_PERSON.search(question):
+        return _PERSON
+    return None
+
+
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | {"did", "does", "say", "said", "according", "much", "many"}
+
+
+class Lexicon:
+    """Stemming and IDF over the indexed sentences."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        import Stemmer
+
+        self._stemmer = Stemmer.Stemmer("english")
+        self._stop = _stopwords()
+        df: Counter[str] = Counter()
+        n = 0
+        for text in texts:
+            n += 1
+            df.update(set(self.terms(text)))
+        self._n = n
+        self._idf = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
+        self._unseen = math.log((n + 1) / 0.5)
+
+    def terms(self, text: str) -> list[str]:
+        """Content-word stems of `text`."""
+        words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+        words = [DEMONYMS.get(w.removesuffix("'s"), w) for w in words if w not in self._stop]
+        return self._stemmer.stemWords(words)
+
+    def idf(self, term: str) -> float:
+        return self._idf.get(term, self._unseen)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A candidate sentence with its evidence score."""
+
+    chunk: Chunk
+    score: float
+
+
+def coverage(question_terms: Sequence[str], text_terms: set[str], lexicon: Lexicon) -> float:
+    """IDF-weighted share of the question's terms present in a text."""
+    total = sum(lexicon.idf(t) for t in question_terms)
+    if total == 0:
+        return 0.0
+    return sum(lexicon.idf(t) for t in question_terms if t in text_terms) / total
+
+
+def score_candidates(
+    question: str, candidates: Sequence[tuple[Chunk, float, float]], lexicon: Lexicon
+) -> list[Evidence]:
+    """Evidence scores for retrieved (chunk, fused score, cosine) candidates, best first."""
+    q_terms = sorted(set(lexicon.terms(question)))
+    wanted = answer_type(question)
+    scored = []
+    for chunk, _fused, cosine in candidates:
+        sentence = coverage(q_terms, set(lexicon.terms(chunk.text)), lexicon)
+        context = coverage(q_terms, set(lexicon.terms(chunk.context or chunk.text)), lexicon)
+        typed = 1.0 if wanted is None or wanted.search(chunk.text) else 0.0
+        score = W_COSINE * cosine + W_SENTENCE * sentence + W_CONTEXT * context + W_TYPE * typed
+        scored.append(Evidence(chunk, score))
+    scored.sort(key=lambda e: e.score, reverse=True)
+    return scored
+
+
+def select_evidence(
+    scored: Sequence[Evidence], threshold: float, limit: int = MAX_SENTENCES
+) -> list[Evidence]:
+    """The sentences to quote: the best one, plus close runners-up; empty means refuse."""
+    if not scored or scored[0].score < threshold:
+        return []
+    chosen = [scored[0]]
+    for ev in scored[1:]:
+        if len(chosen) == limit or ev.score < scored[0].score - RUNNER_UP_MARGIN:
+            break
+        if all(ev.chunk.text != c.chunk.text for c in chosen):
+            chosen.append(ev)
+    return chosen
+
+
+def compose(evidence: Sequence[Evidence]) -> str:
+    """The answer text: each quoted sentence followed by its [n] marker."""
+    return " ".join(f"{ev.chunk.text} [{i}]" for i, ev in enumerate(evidence, 1))

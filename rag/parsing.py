@@ -1,0 +1,109 @@
+"""Recover an article's headline, date and URL, and find its body paragraphs.
+
+The seed files are scraped text with inconsistent headers (see NOTES.md): a ` date
+YYYY-MM-DD ` prefix glued to the first line, a headline line, a `May 15, 2025` line,
+photo captions, `<u>` tags, a trailing `Original url:` block, a stray `/rel`. Parsing
+never rewrites the text: it returns character ranges into the raw file, so every quote
+built from them can be checked against the file byte for byte.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+_DATE_PREFIX = re.compile(r"\A\s*date (\d{4}-\d{2}-\d{2})[ \t]+")
+_DATE_LINE = re.compile(
+    r"(January|February|March|April|May|June|July|August|September|October|November|"
+    r"December) (\d{1,2}), (\d{4})"
+)
+_URL_LINE = re.compile(r"https?://\S+")
+_URL_LABEL = re.compile(r"(?i)original url:?")
+_RELATED = re.compile(r"(?i)related articles?:")
+# A photo credit closing a line: "(Evgeniy Maloletka/AP)", "(Turkish Presidency via AP)",
+# or "Alexander Ryumin / TASS".
+_CAPTION = re.compile(r"(\([^()]*(/|\bvia\b)[^()]*\)|\s/\s*[A-Z][A-Za-z]+)\s*\Z")
+_CREDIT = re.compile(r"(?i)\bcontributed (reporting|to this report)\.?\s*\Z")
+_DATELINE = re.compile(r"\A[A-Z][A-Z .'-]+, [A-Z][a-z]+ \d{1,2}\. /[A-Z]+/\.\s+")
+_TRAILER = re.compile(r"/rel\s*\Z")
+_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+_SENTENCE_END = ".!?\"”’):;…"
+
+
+@dataclass
+class ParsedArticle:
+    """Metadata plus the raw-text ranges of the body paragraphs."""
+
+    title: str | None = None
+    date: str | None = None
+    url: str | None = None
+    paragraphs: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _lines(raw: str, start: int):
+    pos = start
+    for line in raw[start:].splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        lead = len(body) - len(body.lstrip())
+        text = body.strip()
+        yield pos + lead, pos + lead + len(text), text
+        pos += len(line)
+
+
+def _is_heading(text: str) -> bool:
+    return (
+        text[-1] not in _SENTENCE_END
+        and len(text) <= 160
+        and len(text.split()) <= 20
+    )
+
+
+def parse_article(raw: str) -> ParsedArticle:
+    """Split a raw article into metadata and body paragraph ranges."""
+    art = ParsedArticle()
+    pos = 0
+    match = _DATE_PREFIX.match(raw)
+    if match:
+        art.date = match.group(1)
+        pos = match.end()
+    seen_body = False
+    expect_url = False
+    for start, end, text in _lines(raw, pos):
+        if not text:
+            continue
+        if expect_url and _URL_LINE.fullmatch(text):
+            art.url = art.url or text
+            expect_url = False
+            continue
+        if _URL_LABEL.fullmatch(text):
+            expect_url = True
+            continue
+        if _URL_LINE.fullmatch(text):
+            art.url = art.url or text
+            continue
+        date = _DATE_LINE.fullmatch(text)
+        if date:
+            art.date = art.date or datetime.strptime(text, "%B %d, %Y").date().isoformat()
+            continue
+        if _RELATED.match(text) or _CAPTION.search(text) or _CREDIT.search(text):
+            continue
+        if _is_heading(text):
+            if not seen_body and art.title is None:
+                art.title = clean_text(text)
+            continue
+        dateline = _DATELINE.match(text)
+        if dateline:
+            start += dateline.end()
+        trailer = _TRAILER.search(raw, start, end)
+        if trailer:
+            end = trailer.start()
+        seen_body = True
+        art.paragraphs.append((start, end))
+    return art
+
+
+def clean_text(text: str) -> str:
+    """Text as shown and embedded: tags removed, entities decoded, whitespace collapsed."""
+    return " ".join(html.unescape(_TAG.sub("", text)).split())

@@ -1,0 +1,177 @@
+"""Wiring: `build_pipeline(settings)` returns the object every front end talks to."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.answer import Evidence, Lexicon, compose, score_candidates, select_evidence
+from rag.citations import cite
+from rag.errors import IndexNotReadyError, QuestionError
+from rag.followup import condense_offline
+from rag.indexing import Progress, refresh
+from rag.models import Answer, Chunk
+from rag.parsing import clean_text
+from rag.prompts import fill
+from rag.retrieval import HybridRetriever
+from rag.settings import Settings
+from rag.store import IndexStore, RefreshSummary, make_client
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+#: How often a long-lived process checks whether `rag index` published a new version.
+POINTER_CHECK_SECONDS = 2.0
+#: Candidates the answerer re-scores (more than top_k: the best quote is not always first).
+CANDIDATES = 20
+
+History = Sequence[Any]
+
+
+def clean_question(question: object, limit: int) -> str:
+    """The question with control characters blanked, or QuestionError."""
+    if not isinstance(question, str):
+        raise QuestionError(fill("empty_question"))
+    text = " ".join(_CONTROL.sub(" ", question).split())
+    if not text:
+        raise QuestionError(fill("empty_question"))
+    if len(text) > limit:
+        raise QuestionError(fill("too_long", length=f"{len(text):,}", limit=f"{limit:,}"))
+    return text
+
+
+def make_embedder(settings: Settings) -> Any:
+    """The embedding model the settings name (the packaged MiniLM by default)."""
+    if settings.embedding == "openai":
+        from rag.embedding_openai import OpenAIEmbedder
+
+        return OpenAIEmbedder(settings)
+    from rag.embedding import MiniLMEmbedding
+
+    return MiniLMEmbedding()
+
+
+class Pipeline:
+    """Retrieval and answering over one index; safe to share between threads."""
+
+    def __init__(self, settings: Settings, store: IndexStore, embedder: Any) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self._lock = threading.Lock()
+        self._retriever: HybridRetriever | None = None
+        self._lexicon: Lexicon | None = None
+        self._checked = 0.0
+
+    @property
+    def seeds_dir(self) -> Path:
+        return self.settings.seeds_dir
+
+    def index(self, progress: Progress | None = None) -> RefreshSummary:
+        """Build or refresh the index from the seeds folder."""
+        summary = refresh(self.settings, self.store, self.embedder, progress)
+        with self._lock:
+            self._checked = 0.0
+        return summary
+
+    def retriever(self) -> tuple[HybridRetriever, Lexicon]:
+        """The retriever for the live index version, reloaded after a refresh."""
+        now = time.monotonic()
+        with self._lock:
+            if self._retriever is not None and now - self._checked < POINTER_CHECK_SECONDS:
+                return self._retriever, self._lexicon  # type: ignore[return-value]
+            self._checked = now
+            try:
+                collection = self.store.active()
+            except IndexNotReadyError:
+                if self._retriever is not None:
+                    return self._retriever, self._lexicon  # type: ignore[return-value]
+                raise
+            if self._retriever is None or self._retriever.collection_name != collection.name:
+                records = self.store.all_records(collection)
+                self._retriever = HybridRetriever(collection, records, self.embedder)
+                self._lexicon = Lexicon(c.text for c in self._retriever.chunks.values())
+            return self._retriever, self._lexicon  # type: ignore[return-value]
+
+    def evidence(self, query: str, sources: Sequence[str] | None = None) -> list[Evidence]:
+        """Hybrid candidates re-ranked by the evidence score, best first."""
+        retriever, lexicon = self.retriever()
+        found = retriever.search(query, CANDIDATES, set(sources) if sources else None)
+        return score_candidates(query, found, lexicon)
+
+    def retrieve(
+        self, question: str, k: int | None = None, sources: Sequence[str] | None = None
+    ) -> list[Chunk]:
+        """The k best sentence chunks for a question, best first; `.score` is the evidence score."""
+        query = clean_question(question, self.settings.max_question_chars)
+        ranked = self.evidence(query, sources)[: k or self.settings.top_k]
+        return [ev.chunk.model_copy(update={"score": round(ev.score, 4)}) for ev in ranked]
+
+    def ask(
+        self,
+        question: str,
+        history: History | None = None,
+        sources: Sequence[str] | None = None,
+        k: int | None = None,
+    ) -> Answer:
+        """Answer from the articles with verified citations, or refuse plainly."""
+        text = clean_question(question, self.settings.max_question_chars)
+        query = condense_offline(text, history)
+        return self.answer_offline(text, query, sources, k)
+
+    def answer_offline(
+        self, question: str, query: str, sources: Sequence[str] | None, k: int | None = None
+    ) -> Answer:
+        """The extractive answer: quoted evidence sentences, or a refusal."""
+        scored = self.evidence(query, sources)
+        evidence = select_evidence(scored, self.settings.refusal_threshold)
+        shown = [ev.chunk.model_copy(update={"score": round(ev.score, 4)}) for ev in scored[: k or self.settings.top_k]]
+        if not evidence:
+            return Answer(question=question, query=query, text=fill("refusal"), refused=True, sources=shown)
+        evidence, stale = self.current(evidence)
+        if not evidence:
+            return Answer(
+                question=question, query=query, text=fill("refusal"), refused=True, sources=shown,
+                notice=fill("stale_index", files=", ".join(stale)),
+            )
+        citations = [cite(n, ev.chunk, raw) for n, (ev, raw) in enumerate(evidence, 1)]
+        return Answer(
+            question=question, query=query, text=compose([ev for ev, _ in evidence]),
+            citations=citations, sources=shown,
+            notice=fill("stale_index", files=", ".join(stale)) if stale else None,
+        )
+
+    def current(self, evidence: Sequence[Evidence]) -> tuple[list[tuple[Evidence, str]], list[str]]:
+        """Evidence whose file still holds the indexed sentence, with the file text.
+
+        A file edited after `rag index` would make a quote that no longer verifies; such
+        evidence is dropped and the file named, rather than citing text that is not there.
+        """
+        raws: dict[str, str | None] = {}
+        kept, stale = [], []
+        for ev in evidence:
+            source = ev.chunk.source
+            if source not in raws:
+                path = self.seeds_dir / source
+                try:
+                    raws[source] = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    raws[source] = None
+            raw = raws[source]
+            if raw is not None and clean_text(raw[ev.chunk.start : ev.chunk.end]) == ev.chunk.text:
+                kept.append((ev, raw))
+            elif source not in stale:
+                stale.append(source)
+        return kept, stale
+
+
+def build_pipeline(settings: Settings) -> Pipeline:
+    """Construct the pipeline from settings: client, store, embedder. No I/O beyond that."""
+    embedder = make_embedder(settings)
+    where = (
+        f"{settings.chroma_host}:{settings.chroma_port}" if settings.server_mode else str(settings.index_dir)
+    )
+    store = IndexStore(make_client(settings), settings.collection, embedder.model_name, where)
+    return Pipeline(settings, store, embedder)

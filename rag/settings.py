@@ -1,0 +1,111 @@
+"""One typed settings object, read from the environment and `.env`.
+
+Every field is documented in `.env.example`. Bad values fail at start with a message that
+names the variable, because a wrong path or port discovered mid-answer is much harder to act on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rag.errors import SettingsError
+
+#: Placeholder key for OpenAI-compatible servers that need none (Ollama, vLLM, llama.cpp).
+PLACEHOLDER_API_KEY = "not-needed"
+
+
+class Settings(BaseSettings):
+    """Configuration of the whole pipeline; construct with `load_settings()`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    seeds_dir: Path = Field(Path("seeds"), description="Folder of article text files.")
+    index_dir: Path = Field(Path("index"), description="Embedded Chroma store folder.")
+    collection: str = Field("articles", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$")
+    top_k: int = Field(5, ge=1, le=50, description="Sources returned per question.")
+    max_question_chars: int = Field(2000, ge=10, le=100_000)
+    refusal_threshold: float = Field(
+        0.60, ge=0.0, le=2.0,
+        description="Evidence score below which the offline answerer refuses (calibrated).",
+    )
+    embedding: Literal["minilm-int8", "openai"] = "minilm-int8"
+    openai_embedding_model: str = "text-embedding-3-small"
+
+    chroma_host: str | None = None
+    chroma_port: int = Field(8000, ge=1, le=65535)
+
+    llm: Literal["auto", "on", "off"] = "auto"
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key")
+    )
+    openai_base_url: str | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url")
+    )
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout: float = Field(30.0, gt=0, le=600)
+    llm_retries: int = Field(2, ge=0, le=5)
+
+    @field_validator("chroma_host", "openai_base_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("openai_api_key", mode="before")
+    @classmethod
+    def _blank_key_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _url_has_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://, e.g. http://127.0.0.1:11434/v1")
+        return value
+
+    @property
+    def server_mode(self) -> bool:
+        """True when the index lives in a Chroma server rather than `index_dir`."""
+        return self.chroma_host is not None
+
+    @property
+    def llm_enabled(self) -> bool:
+        """The LLM answers when asked for explicitly, or when an endpoint or key is set."""
+        if self.llm == "auto":
+            return self.openai_api_key is not None or self.openai_base_url is not None
+        return self.llm == "on"
+
+    def api_key(self) -> str:
+        """The key for the OpenAI client: the placeholder when only a base URL is set."""
+        if self.openai_api_key is None:
+            return PLACEHOLDER_API_KEY
+        return self.openai_api_key.get_secret_value()
+
+
+def _env_name(loc: tuple[object, ...]) -> str:
+    field = str(loc[0]) if loc else "?"
+    if field.startswith("OPENAI_"):
+        return field
+    if field in ("openai_api_key", "openai_base_url"):
+        return field.upper()
+    return f"RAG_{field.upper()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning validation errors into one `SettingsError` naming the variables."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_env_name(err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"Bad setting ({problems}). Fix it in the environment or .env.") from None

@@ -1,0 +1,210 @@
+"""The Chroma index: versioned collections behind an atomic pointer.
+
+A refresh never edits the collection people are querying. It writes a new collection
+(copying the vectors of unchanged files, embedding only new and changed ones) and, when
+that is complete, flips a pointer stored in a tiny collection's metadata — one SQLite row
+update. A refresh killed at any moment therefore leaves the previous index answering, and
+the same code works against an embedded store and a `chroma run` server.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.errors import IndexLockedError, IndexNotReadyError, StoreUnavailableError
+from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: Bumped when chunking changes, so an old index is rebuilt rather than mixed.
+CHUNK_SCHEMA = "sentences-v1"
+
+
+@dataclass
+class RefreshSummary:
+    """What `refresh` did, for the CLI summary and tests."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    embedded: int = 0
+    rebuilt_reason: str | None = None
+    collection: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def modified(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.rebuilt_reason)
+
+
+def make_client(settings: Settings) -> Any:
+    """A Chroma client: HTTP when a host is set, else persistent in `index_dir`."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.server_mode:
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        except Exception as exc:  # chromadb raises ValueError/ConnectError variants here
+            raise StoreUnavailableError(
+                f"Cannot reach the Chroma server at {where} ({exc.__class__.__name__}). "
+                "Start it with `chroma run --host HOST --port PORT`, or unset RAG_CHROMA_HOST."
+            ) from None
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+
+
+class IndexStore:
+    """Owns the collections of one index name on one Chroma client."""
+
+    def __init__(self, client: Any, name: str, embed_model_id: str, where: str) -> None:
+        self.client = client
+        self.name = name
+        self.embed_model_id = embed_model_id
+        self.where = where
+        self._pointer_name = f"{name}-pointer"
+
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a Chroma call, turning connection failures into one clear error."""
+        try:
+            return fn(*args, **kwargs)
+        except (ConnectionError, OSError) as exc:
+            raise StoreUnavailableError(f"Chroma at {self.where} is unavailable ({exc}).") from None
+        except Exception as exc:
+            if "connect" in str(exc).lower():
+                raise StoreUnavailableError(
+                    f"Chroma at {self.where} is unavailable ({exc.__class__.__name__})."
+                ) from None
+            raise
+
+    def _pointer(self) -> Any:
+        return self._call(
+            self.client.get_or_create_collection,
+            self._pointer_name,
+            metadata={"active": ""},
+            embedding_function=None,
+        )
+
+    def active_name(self) -> str | None:
+        """Name of the collection queries should use, or None before the first build."""
+        return (self._pointer().metadata or {}).get("active") or None
+
+    def active(self) -> Any:
+        """The live collection; IndexNotReadyError when no index was built yet."""
+        name = self.active_name()
+        if not name:
+            raise IndexNotReadyError(f"No index yet in {self.where}: run `rag index` first.")
+        return self._call(self.client.get_collection, name, embedding_function=None)
+
+    def mismatch(self, collection: Any) -> str | None:
+        """Why an existing collection cannot be reused, or None when it can."""
+        meta = collection.metadata or {}
+        if meta.get("embed_model") != self.embed_model_id:
+            return f"embedding model changed ({meta.get('embed_model')} -> {self.embed_model_id})"
+        if meta.get("chunk_schema") != CHUNK_SCHEMA:
+            return f"chunking changed ({meta.get('chunk_schema')} -> {CHUNK_SCHEMA})"
+        return None
+
+    def file_hashes(self, collection: Any) -> dict[str, str]:
+        """source -> sha256 of the file version the collection holds."""
+        got = self._call(collection.get, include=["metadatas"])
+        return {m["source"]: m["file_sha"] for m in got["metadatas"] or []}
+
+    def all_records(self, collection: Any) -> dict[str, Any]:
+        """Every record's id, document and metadata (to build the keyword index)."""
+        return self._call(collection.get, include=["documents", "metadatas"])
+
+    def new_collection(self) -> Any:
+        """An empty, not-yet-visible collection for the next version of the index."""
+        name = f"{self.name}-v{time.time_ns() // 1_000_000}-{uuid.uuid4().hex[:6]}"
+        return self._call(
+            self.client.create_collection,
+            name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embed_model": self.embed_model_id, "chunk_schema": CHUNK_SCHEMA},
+            embedding_function=None,
+        )
+
+    def copy_files(self, source: Any, target: Any, names: Sequence[str]) -> int:
+        """Copy the stored vectors of unchanged files: no re-embedding."""
+        if not names:
+            return 0
+        got = self._call(
+            source.get,
+            where={"source": {"$in": list(names)}},
+            include=["embeddings", "documents", "metadatas"],
+        )
+        batch = self.client.get_max_batch_size()
+        ids = got["ids"]
+        for i in range(0, len(ids), batch):
+            self._call(
+                target.add,
+                ids=ids[i : i + batch],
+                embeddings=got["embeddings"][i : i + batch],
+                documents=got["documents"][i : i + batch],
+                metadatas=got["metadatas"][i : i + batch],
+            )
+        return len(ids)
+
+    def publish(self, collection: Any) -> None:
+        """Make `collection` the live index (atomic), then drop stale versions."""
+        previous = self.active_name()
+        self._call(self._pointer().modify, metadata={"active": collection.name})
+        self.drop_stale(keep={collection.name, previous or ""})
+
+    def drop_stale(self, keep: set[str]) -> None:
+        """Delete old versions and leftovers of killed refreshes.
+
+        The previous version is kept one more round so that a process that loaded it a
+        moment ago can finish its query.
+        """
+        prefix = f"{self.name}-v"
+        for col in self._call(self.client.list_collections):
+            col_name = col if isinstance(col, str) else col.name
+            if col_name.startswith(prefix) and col_name not in keep:
+                log.info("dropping stale collection %s", col_name)
+                self._call(self.client.delete_collection, col_name)
+
+
+class IndexLock:
+    """One refresh at a time per index; a second `rag index` gets a clear message."""
+
+    def __init__(self, settings: Settings) -> None:
+        from filelock import FileLock
+
+        if settings.server_mode:
+            safe = f"{settings.chroma_host}-{settings.chroma_port}-{settings.collection}"
+            path = Path(tempfile.gettempdir()) / f"rag-index-{safe.replace('/', '_')}.lock"
+        else:
+            settings.index_dir.mkdir(parents=True, exist_ok=True)
+            path = settings.index_dir / f".{settings.collection}.lock"
+        self._lock = FileLock(str(path), timeout=0)
+        self._path = path
+
+    def __enter__(self) -> IndexLock:
+        from filelock import Timeout
+
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise IndexLockedError(
+                f"Another `rag index` is refreshing this index (lock {self._path}); wait for it to finish."
+            ) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()

@@ -1,0 +1,83 @@
+"""Fixtures: every store lives under tmp_path; no test sees the developer's .env or keys."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+GOLD = ROOT / "eval" / "gold.jsonl"
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests start from defaults: no RAG_* or OPENAI_* from the machine, no .env."""
+    for name in list(os.environ):
+        if name.startswith(("RAG_", "OPENAI_")):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    """A private copy of the five articles that a test may change."""
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path):
+    """Settings with the index under tmp_path and no .env file."""
+    from rag.settings import load_settings
+
+    def make(**overrides: object):
+        values = {"seeds_dir": SEEDS, "index_dir": tmp_path / "index", "_env_file": None}
+        values.update(overrides)
+        return load_settings(**values)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One index over the real seeds, built once for the read-only tests."""
+    from rag.pipeline import build_pipeline
+    from rag.settings import load_settings
+
+    path = tmp_path_factory.mktemp("index")
+    build_pipeline(load_settings(seeds_dir=SEEDS, index_dir=path, _env_file=None)).index()
+    return path
+
+
+@pytest.fixture
+def pipeline(index_dir: Path):
+    """A pipeline over the shared session index (do not refresh it in tests)."""
+    from rag.pipeline import build_pipeline
+    from rag.settings import load_settings
+
+    return build_pipeline(load_settings(seeds_dir=SEEDS, index_dir=index_dir, _env_file=None))
+
+
+@pytest.fixture
+def public_api(index_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    """The `rag` module with its default pipeline pointed at the session index."""
+    import rag
+
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(SEEDS))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(index_dir))
+    rag.default_pipeline.cache_clear()
+    yield rag
+    rag.default_pipeline.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def gold() -> list[dict]:
+    return [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,92 @@
+"""Building and refreshing the index against a real embedded Chroma store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from rag.errors import IndexLockedError, IndexNotReadyError
+from rag.pipeline import build_pipeline
+from rag.store import IndexLock
+
+
+def test_refresh_adds_changes_and_removes_files(seeds: Path, make_settings):
+    pipeline = build_pipeline(make_settings(seeds_dir=seeds))
+    first = pipeline.index()
+    assert len(first.added) == 5 and first.embedded == first.chunks > 100
+
+    again = pipeline.index()
+    assert not again.modified and again.embedded == 0 and again.collection == first.collection
+
+    (seeds / "005_new.txt").write_text("The delegations agreed to swap 1,000 prisoners each.\n", encoding="utf-8")
+    old = seeds / "003_f4afef2fd7492f2d.txt"
+    old.write_text(old.read_text(encoding="utf-8") + "\nA brand new closing sentence about Antalya.\n", encoding="utf-8")
+    (seeds / "000_4ac1dad1d337df25.txt").unlink()
+    third = pipeline.index()
+    assert third.added == ["005_new.txt"]
+    assert third.changed == ["003_f4afef2fd7492f2d.txt"]
+    assert third.removed == ["000_4ac1dad1d337df25.txt"]
+    assert third.embedded < third.chunks, "unchanged files must be copied, not re-embedded"
+
+    answer = pipeline.ask("How many prisoners did the delegations agree to swap?")
+    assert not answer.refused and answer.citations[0].source == "005_new.txt"
+    sources = {c.source for c in pipeline.retrieve("Kremlin Medinsky Peskov Lavrov", k=50)}
+    assert "000_4ac1dad1d337df25.txt" not in sources
+
+
+def test_embedding_model_change_rebuilds_instead_of_mixing(seeds: Path, make_settings):
+    pipeline = build_pipeline(make_settings(seeds_dir=seeds))
+    pipeline.index()
+    pipeline.store.embed_model_id = "another-model"
+    summary = pipeline.index()
+    assert summary.rebuilt_reason and "embedding model changed" in summary.rebuilt_reason
+    assert summary.embedded == summary.chunks and len(summary.added) == 5
+    assert pipeline.store.active().metadata["embed_model"] == "another-model"
+
+
+def test_bad_files_are_skipped_and_named_while_the_rest_is_indexed(seeds: Path, make_settings, tmp_path: Path):
+    (seeds / "empty.txt").write_text("", encoding="utf-8")
+    (seeds / "blank.txt").write_text("  \n\t\n", encoding="utf-8")
+    (seeds / "image.bin").write_bytes(b"\x89PNG\x00\x00\x01binary")
+    (seeds / "latin1.txt").write_bytes("Café talks in Kyiv.".encode("latin-1"))
+    outside = tmp_path / "secret.txt"
+    outside.write_text("Secret outside the seeds folder.", encoding="utf-8")
+    os.symlink(outside, seeds / "link.txt")
+    (seeds / "sub dir").mkdir()
+    (seeds / "sub dir" / "Ankara report é.txt").write_text("Ankara hosted a short meeting on Tuesday.", encoding="utf-8")
+    (seeds / "huge.txt").write_text("word " * 500_000, encoding="utf-8")
+
+    summary = build_pipeline(make_settings(seeds_dir=seeds)).index()
+    skipped = dict(summary.skipped)
+    assert skipped["empty.txt"] == "empty" and skipped["blank.txt"] == "empty"
+    assert skipped["image.bin"] == "binary file"
+    assert skipped["latin1.txt"].startswith("not UTF-8")
+    assert skipped["link.txt"].startswith("symbolic link")
+    assert skipped["huge.txt"].startswith("too large")
+    assert "sub dir/Ankara report é.txt" in summary.added
+    assert len(summary.added) == 6
+
+
+def test_unreadable_file_is_skipped(seeds: Path, make_settings):
+    if os.geteuid() == 0:
+        pytest.skip("root can read a chmod 000 file")
+    locked = seeds / "locked.txt"
+    locked.write_text("text", encoding="utf-8")
+    locked.chmod(0)
+    summary = build_pipeline(make_settings(seeds_dir=seeds)).index()
+    assert dict(summary.skipped)["locked.txt"].startswith("unreadable")
+
+
+def test_ask_before_any_index_says_how_to_build_one(make_settings):
+    pipeline = build_pipeline(make_settings())
+    with pytest.raises(IndexNotReadyError, match="rag index"):
+        pipeline.ask("Who led the Russian delegation?")
+
+
+def test_second_refresh_at_once_is_refused_clearly(make_settings):
+    settings = make_settings()
+    with IndexLock(settings):
+        with pytest.raises(IndexLockedError, match="Another `rag index`"):
+            build_pipeline(settings).index()

@@ -1,0 +1,87 @@
+"""Each quirk of the seed files (NOTES.md) is parsed into metadata, not into the text."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.chunking import chunk_file
+from rag.ingest import SourceFile
+from rag.parsing import clean_text, parse_article
+
+from conftest import SEEDS
+
+
+def load(name: str) -> tuple[str, list]:
+    raw = (SEEDS / name).read_text(encoding="utf-8")
+    return raw, chunk_file(SourceFile(name=name, raw=raw, sha256="x"))
+
+
+def test_date_prefix_glued_to_first_sentence_is_metadata_and_dateline_is_dropped():
+    raw, chunks = load("000_4ac1dad1d337df25.txt")
+    art = parse_article(raw)
+    assert art.date == "2025-05-16" and art.title is None
+    assert chunks[0].text.startswith("First direct talks between Russia and Ukraine")
+    assert all("date 2025" not in c.text and "/TASS/" not in c.text for c in chunks)
+
+
+def test_date_prefix_glued_to_headline_gives_title():
+    raw, chunks = load("001_a39661892d0812d2.txt")
+    art = parse_article(raw)
+    assert art.date == "2025-05-16"
+    assert art.title == "Russia expects to pick up disrupted peace negotiation with Ukraine"
+    assert chunks[0].text.startswith("Moscow: Russia views the fresh negotiation")
+
+
+def test_headline_date_line_caption_tags_and_url_block():
+    raw, chunks = load("002_b62eaf8dc1d09b0d.txt")
+    art = parse_article(raw)
+    assert art.title.startswith("Ukrainian Delegation En Route to Istanbul")
+    assert art.date == "2025-05-15"
+    assert art.url.startswith("https://www.themoscowtimes.com/2025/05/15/")
+    texts = [c.text for c in chunks]
+    assert not any("Alexander Ryumin / TASS" in t for t in texts), "photo caption kept"
+    assert not any("<u>" in t or "Original url" in t or "themoscowtimes" in t for t in texts)
+    tapped = next(c for c in chunks if "tapping his aide" in c.text)
+    assert "<u>tapping</u>" in raw[tapped.start : tapped.end], "offsets must cover the raw markup"
+
+
+def test_file_without_header_and_stray_trailer():
+    raw, chunks = load("003_f4afef2fd7492f2d.txt")
+    art = parse_article(raw)
+    assert art.title is None and art.date is None and art.url is None
+    assert chunks[-1].text.endswith("Nord Stream gas pipeline consortium.")
+    assert "/rel" not in chunks[-1].text
+
+
+def test_subheadings_and_captions_are_not_sentences():
+    _, chunks = load("000_4ac1dad1d337df25.txt")
+    assert not any(c.text in ("Kiev’s response", "Role of United States") for c in chunks)
+    _, chunks = load("004_ffb46453cc274d5e.txt")
+    assert not any("(Evgeniy Maloletka/AP)" in c.text for c in chunks)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SEEDS.glob("*.txt")))
+def test_every_chunk_offset_maps_to_its_text(name: str):
+    raw, chunks = load(name)
+    assert len(chunks) > 10
+    for chunk in chunks:
+        assert clean_text(raw[chunk.start : chunk.end]) == chunk.text
+        assert raw[chunk.start] not in " \n" and raw[chunk.end - 1] not in " \n"
+
+
+def test_abbreviations_do_not_end_sentences():
+    raw = "Mr Zelensky met U.S. Secretary of State Marco Rubio at 10 a.m. Friday. He left."
+    chunks = chunk_file(SourceFile(name="a.txt", raw=raw, sha256="x"))
+    assert [c.text for c in chunks] == [
+        "Mr Zelensky met U.S. Secretary of State Marco Rubio at 10 a.m. Friday.",
+        "He left.",
+    ]
+
+
+def test_chunk_ids_are_content_hashes_stable_across_edits_elsewhere():
+    raw = "First fact here. Second fact here."
+    before = chunk_file(SourceFile(name="a.txt", raw=raw, sha256="1"))
+    after = chunk_file(SourceFile(name="a.txt", raw="Intro line. " + raw, sha256="2"))
+    assert {c.id for c in before} <= {c.id for c in after}
+    repeated = chunk_file(SourceFile(name="a.txt", raw="Same. Same.", sha256="3"))
+    assert len({c.id for c in repeated}) == 2
