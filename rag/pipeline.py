@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.answer import Evidence, Lexicon, compose, score_candidates, select_evidence
+from rag.answer import Evidence, Lexicon, compose, score_candidates, select_evidence, unknown_names
 from rag.citations import cite
 from rag.errors import IndexNotReadyError, QuestionError
 from rag.followup import condense_offline
@@ -126,7 +126,8 @@ class Pipeline:
     ) -> Answer:
         """The extractive answer: quoted evidence sentences, or a refusal."""
         scored = self.evidence(query, sources)
-        evidence = select_evidence(scored, self.settings.refusal_threshold)
+        _, lexicon = self.retriever()
+        evidence = [] if unknown_names(query, lexicon) else select_evidence(scored, self.settings.refusal_threshold)
         shown = [ev.chunk.model_copy(update={"score": round(ev.score, 4)}) for ev in scored[: k or self.settings.top_k]]
         if not evidence:
             return Answer(question=question, query=query, text=fill("refusal"), refused=True, sources=shown)

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="Sources returned per question.")
     max_question_chars: int = Field(2000, ge=10, le=100_000)
     refusal_threshold: float = Field(
-        0.60, ge=0.0, le=2.0,
+        0.56, ge=0.0, le=2.0,
         description="Evidence score below which the offline answerer refuses (calibrated).",
     )
     embedding: Literal["minilm-int8", "openai"] = "minilm-int8"

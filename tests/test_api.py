@@ -43,7 +43,7 @@ def test_retrieve_returns_ranked_chunks_with_offsets(public_api):
 @pytest.mark.parametrize(
     "question",
     [
-        "How old is Vladimir Medinsky?",
+        "Who represented China at the Istanbul talks?",
         "How many drones did Russia launch at Ukraine on the night before the talks?",
         "What is the capital of Australia?",
     ],
