@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -103,6 +104,75 @@ def ask(question: str, as_json: bool, top_k: int | None) -> None:
         dated = f", {c.date}" if c.date else ""
         titled = f" — {c.title}" if c.title else ""
         click.echo(f"[{c.number}] {c.source}{dated}{titled}\n    “{c.text}”")
+
+
+@main.command("eval")
+@click.option("--gold", "gold_path", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Gold questions, JSON Lines.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("eval/out"),
+              show_default=True, help="Folder for the report files.")
+@click.option("--k", type=click.IntRange(1, 50), default=5, show_default=True, help="Sources per question.")
+@click.option("--compare", "compare_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="An earlier summary.json to print deltas against.")
+@click.option("--check", "check_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Thresholds JSON; exit 1 when a gated metric falls outside it.")
+@friendly
+def eval_command(gold_path: Path, out: Path, k: int, compare_path: Path | None, check_path: Path | None) -> None:
+    """Score the system against gold answers and write a report to --out."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    from rag.evaluate import check_thresholds, compare, run_eval
+    from rag.gold import load_gold
+    from rag.report import write_outputs
+
+    pipeline = _pipeline()
+    items = load_gold(gold_path, pipeline.seeds_dir)
+    old = _read_json(compare_path) if compare_path else None
+    thresholds = _read_json(check_path) if check_path else None
+    console = Console()
+    with Progress(TextColumn("Evaluating"), BarColumn(), MofNCompleteColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("eval", total=len(items))
+        records, summary = run_eval(pipeline, items, k, lambda done, _: bar.update(task, completed=done))
+    table = Table(title=f"{len(items)} questions, mode {summary['mode']}")
+    for column in ("metric", "value", "95% CI", "n") + (("before", "delta") if old else ()):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    before = {name: value for name, value, _ in compare(summary, old)} if old else {}
+    for name, entry in summary["rates"].items():
+        value = entry["value"]
+        row = [name, _num(value), f"{_num(entry['ci95'][0])}–{_num(entry['ci95'][1])}", str(entry["n"])]
+        if old:
+            prior = before.get(name)
+            delta = None if value is None or prior is None else value - prior
+            row += [_num(prior), "—" if delta is None else f"{delta:+.3f}"]
+        table.add_row(*row)
+    console.print(table)
+    lat = summary["latency"]
+    console.print(
+        f"retrieve p50 {lat['retrieve_ms']['p50']:.1f} ms p95 {lat['retrieve_ms']['p95']:.1f} ms; "
+        f"ask p50 {lat['ask_ms']['p50']:.1f} ms p95 {lat['ask_ms']['p95']:.1f} ms"
+    )
+    for path in write_outputs(out, summary, records):
+        console.print(f"wrote {path}")
+    if thresholds is not None:
+        failures = check_thresholds(summary, thresholds)
+        for failure in failures:
+            click.echo(f"Below threshold: {failure}", err=True)
+        if failures:
+            sys.exit(EXIT_FAILURE)
+        click.echo(f"All {len(thresholds)} gated metrics within thresholds ({check_path}).")
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RagError(f"Cannot read {path}: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -1,0 +1,169 @@
+"""Score the system against gold answers, through the same `Pipeline.ask` as every user.
+
+Per-question records are plain dicts so they go straight into the CSV; the summary holds
+each rate with its seeded bootstrap 95% interval.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rag.citations import verify
+from rag.gold import GoldItem
+from rag.metrics import (
+    bootstrap_ci,
+    citation_precision_recall,
+    exact_match,
+    file_ranks,
+    hit_at,
+    must_include,
+    percentile,
+    recall_at,
+    reciprocal_rank,
+    token_f1,
+)
+from rag.pipeline import Pipeline
+
+#: Rates reported with intervals: (summary name, record field, which questions it is over).
+RATES: list[tuple[str, str, str]] = [
+    ("hit@1", "hit1", "answerable"),
+    ("hit@3", "hit3", "answerable"),
+    ("hit@5", "hit5", "answerable"),
+    ("mrr@5", "rr5", "answerable"),
+    ("recall@5", "recall5", "answerable"),
+    ("exact_match", "em", "answerable"),
+    ("token_f1", "f1", "answerable"),
+    ("must_include", "must_include", "answerable"),
+    ("answer_accuracy", "accurate", "answerable"),
+    ("correct_and_cited", "correct_cited", "answerable"),
+    ("citation_precision", "cite_precision", "cited"),
+    ("citation_recall", "cite_recall", "answerable"),
+    ("quotes_verified", "quotes_ok", "cited"),
+    ("unanswerable_refused", "refused", "unanswerable"),
+    ("false_refusal", "refused", "answerable"),
+    ("refusal_accuracy", "refusal_right", "all"),
+]
+
+Progress = Callable[[int, int], None]
+
+
+def evaluate_item(pipeline: Pipeline, item: GoldItem, k: int) -> dict[str, Any]:
+    """Ask one gold question and score the answer."""
+    t0 = time.perf_counter()
+    chunks = pipeline.retrieve(item.question, k=k) if not item.history else []
+    t1 = time.perf_counter()
+    answer = pipeline.ask(item.question, history=item.history, k=k)
+    t2 = time.perf_counter()
+    if item.history:
+        chunks = answer.sources
+    ranked = [c.source for c in chunks]
+    rank = file_ranks(ranked, item.sources)
+    cited = [c.source for c in answer.citations]
+    precision, recall = citation_precision_recall(cited, item.sources)
+    verified = [verify(c, pipeline.seeds_dir) for c in answer.citations]
+    text = "" if answer.refused else answer.text
+    included = must_include(text, item.must_include) if item.answerable else 0.0
+    accurate = float(item.answerable and not answer.refused and included == 1.0)
+    first_ok = bool(answer.citations) and answer.citations[0].source in item.sources
+    return {
+        "id": item.id,
+        "question": item.question,
+        "answerable": item.answerable,
+        "answer": answer.text,
+        "refused": float(answer.refused),
+        "mode": answer.mode,
+        "query": answer.query,
+        "citations": "; ".join(f"[{c.number}] {c.source}@{c.start}-{c.end}" for c in answer.citations),
+        "retrieved": "; ".join(dict.fromkeys(ranked)),
+        "hit1": hit_at(rank, 1), "hit3": hit_at(rank, 3), "hit5": hit_at(rank, 5),
+        "rr5": reciprocal_rank(rank, 5),
+        "recall5": recall_at(ranked, item.sources, 5),
+        "em": exact_match(text, item.answers) if item.answers else 0.0,
+        "f1": token_f1(text, item.answers),
+        "must_include": included,
+        "accurate": accurate,
+        "correct_cited": float(accurate and first_ok),
+        "cite_precision": precision,
+        "cite_recall": recall,
+        "quotes_ok": (sum(verified) / len(verified)) if verified else None,
+        "unsupported": len(answer.unsupported),
+        "refusal_right": float(answer.refused == (not item.answerable)),
+        "retrieve_ms": (t1 - t0) * 1000 if not item.history else None,
+        "ask_ms": (t2 - t1) * 1000,
+        "notice": answer.notice or "",
+        "passed": bool(accurate) if item.answerable else bool(answer.refused),
+    }
+
+
+def _subset(records: Sequence[dict[str, Any]], which: str) -> list[dict[str, Any]]:
+    if which == "answerable":
+        return [r for r in records if r["answerable"]]
+    if which == "unanswerable":
+        return [r for r in records if not r["answerable"]]
+    if which == "cited":
+        return [r for r in records if r["citations"]]
+    return list(records)
+
+
+def summarize(records: Sequence[dict[str, Any]], seed: int = 0) -> dict[str, Any]:
+    """Every rate with its n and bootstrap interval, plus latency percentiles."""
+    rates = {}
+    for name, field, which in RATES:
+        values = [float(r[field]) for r in _subset(records, which) if r[field] is not None]
+        mean = sum(values) / len(values) if values else None
+        low, high = bootstrap_ci(values, seed=seed) if values else (None, None)
+        rates[name] = {"value": mean, "ci95": [low, high], "n": len(values)}
+    latency = {}
+    for field in ("retrieve_ms", "ask_ms"):
+        values = [r[field] for r in records if r[field] is not None]
+        latency[field] = {"p50": percentile(values, 50), "p95": percentile(values, 95), "n": len(values)}
+    return {
+        "questions": len(records),
+        "answerable": len(_subset(records, "answerable")),
+        "unanswerable": len(_subset(records, "unanswerable")),
+        "unsupported_sentences": sum(r["unsupported"] for r in records),
+        "rates": rates,
+        "latency": latency,
+        "passed": sum(r["passed"] for r in records),
+    }
+
+
+def run_eval(
+    pipeline: Pipeline, items: Sequence[GoldItem], k: int = 5, progress: Progress | None = None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Evaluate every gold item (after one warm-up question) and summarise."""
+    pipeline.ask(items[0].question)
+    records = []
+    for i, item in enumerate(items, 1):
+        records.append(evaluate_item(pipeline, item, k))
+        if progress:
+            progress(i, len(items))
+    summary = summarize(records)
+    summary["k"] = k
+    summary["mode"] = records[0]["mode"] if records else "offline"
+    return records, summary
+
+
+def check_thresholds(summary: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> list[str]:
+    """Messages for every gated rate outside its bound (empty when the gate passes)."""
+    failures = []
+    for name, bound in thresholds.items():
+        value = summary["rates"].get(name, {}).get("value")
+        if value is None:
+            failures.append(f"{name}: no value")
+        elif "min" in bound and value < bound["min"]:
+            failures.append(f"{name} = {value:.3f} < {bound['min']}")
+        elif "max" in bound and value > bound["max"]:
+            failures.append(f"{name} = {value:.3f} > {bound['max']}")
+    return failures
+
+
+def compare(summary: dict[str, Any], old: dict[str, Any]) -> list[tuple[str, float | None, float | None]]:
+    """(rate, old value, new value) for every rate in both summaries."""
+    rows = []
+    for name, entry in summary["rates"].items():
+        before = old.get("rates", {}).get(name, {}).get("value")
+        rows.append((name, before, entry["value"]))
+    return rows

@@ -1,0 +1,77 @@
+"""Gold files: JSON Lines of questions with acceptable answers and source files.
+
+Validation is complete before anything runs, and every problem names its line, so a typo
+on line 57 is a one-line message rather than a half-written report.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from rag.errors import RagError
+
+
+class GoldError(RagError):
+    """The gold file cannot be used as written."""
+
+
+class GoldItem(BaseModel):
+    """One gold question."""
+
+    id: str
+    question: str
+    answers: list[str] = Field(default_factory=list)
+    must_include: list[list[str]] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    answerable: bool
+    history: list[tuple[str, str]] | None = None
+    line: int = 0
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question is blank")
+        return value
+
+
+def load_gold(path: Path, seeds_dir: Path) -> list[GoldItem]:
+    """Read and check a gold file; GoldError names the first bad line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GoldError(f"Cannot read gold file {path}: {exc}") from None
+    known = {p.relative_to(seeds_dir).as_posix() for p in seeds_dir.rglob("*") if p.is_file()}
+    items: list[GoldItem] = []
+    ids: set[str] = set()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise GoldError(f"{where}: not valid JSON ({exc.msg})") from None
+        if not isinstance(data, dict):
+            raise GoldError(f"{where}: expected a JSON object")
+        try:
+            item = GoldItem(**data, line=number)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "?"
+            raise GoldError(f"{where}: field {field!r}: {err['msg']}") from None
+        unknown = [s for s in item.sources if s not in known]
+        if unknown:
+            raise GoldError(f"{where}: unknown source file {unknown[0]!r} (not in {seeds_dir})")
+        if item.answerable and not item.sources:
+            raise GoldError(f"{where}: an answerable question needs at least one source")
+        if item.id in ids:
+            raise GoldError(f"{where}: duplicate id {item.id!r}")
+        ids.add(item.id)
+        items.append(item)
+    if not items:
+        raise GoldError(f"{path} has no questions")
+    return items
