@@ -44,7 +44,11 @@ RATES: list[tuple[str, str, str]] = [
     ("unanswerable_refused", "refused", "unanswerable"),
     ("false_refusal", "refused", "answerable"),
     ("refusal_accuracy", "refusal_right", "all"),
+    ("judge_correct", "judge_correct", "judged"),
+    ("judge_faithful", "judge_faithful", "judged"),
 ]
+#: An answer passes the judge at this correctness score or above (1-5 scale).
+JUDGE_PASS = 4
 
 Progress = Callable[[int, int], None]
 
@@ -93,8 +97,29 @@ def evaluate_item(pipeline: Pipeline, item: GoldItem, k: int) -> dict[str, Any]:
         "retrieve_ms": (t1 - t0) * 1000 if not item.history else None,
         "ask_ms": (t2 - t1) * 1000,
         "notice": answer.notice or "",
+        "quotes": " | ".join(f"[{c.number}] {c.text}" for c in answer.citations),
         "passed": bool(accurate) if item.answerable else bool(answer.refused),
+        "judge_correct": None,
+        "judge_faithful": None,
     }
+
+
+def judge(llm: Any, item: GoldItem, record: dict[str, Any], answer_quotes: str) -> dict[str, Any]:
+    """Ask the configured LLM to grade one answered question (correctness 1-5, faithfulness)."""
+    import json as _json
+
+    from rag.errors import LLMUnavailableError
+    from rag.prompts import fill
+
+    prompt = fill("judge", question=item.question, gold="; ".join(item.answers) or "(none)",
+                  quotes=answer_quotes or "(none)", answer=record["answer"])
+    try:
+        reply = llm.complete([("user", prompt)], llm.deadline())
+        data = _json.loads(reply[reply.index("{") : reply.rindex("}") + 1])
+        score = int(data["correctness"])
+        return {"judge_correct": float(score >= JUDGE_PASS), "judge_faithful": float(bool(data["faithful"]))}
+    except (LLMUnavailableError, ValueError, KeyError, TypeError):
+        return {"judge_correct": None, "judge_faithful": None}
 
 
 def _subset(records: Sequence[dict[str, Any]], which: str) -> list[dict[str, Any]]:
@@ -104,6 +129,8 @@ def _subset(records: Sequence[dict[str, Any]], which: str) -> list[dict[str, Any
         return [r for r in records if not r["answerable"]]
     if which == "cited":
         return [r for r in records if r["citations"]]
+    if which == "judged":
+        return [r for r in records if r.get("judge_correct") is not None]
     return list(records)
 
 
@@ -137,12 +164,16 @@ def run_eval(
     pipeline.ask(items[0].question)
     records = []
     for i, item in enumerate(items, 1):
-        records.append(evaluate_item(pipeline, item, k))
+        record = evaluate_item(pipeline, item, k)
+        if pipeline.llm is not None and item.answerable and not record["refused"]:
+            record.update(judge(pipeline.llm, item, record, record["quotes"]))
+        records.append(record)
         if progress:
             progress(i, len(items))
     summary = summarize(records)
     summary["k"] = k
-    summary["mode"] = records[0]["mode"] if records else "offline"
+    summary["mode"] = pipeline.mode
+    summary["judge"] = pipeline.llm.model if pipeline.llm is not None else None
     return records, summary
 
 

@@ -19,6 +19,7 @@ class Chunk(BaseModel):
     title: str | None = None
     date: str | None = None
     context: str = Field("", description="The sentence with its neighbours, for answering.")
+    position: int = Field(0, description="Index of the sentence in its article.")
 
 
 class Citation(BaseModel):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,12 @@ from rag.retrieval import HybridRetriever
 from rag.settings import Settings
 from rag.store import IndexStore, RefreshSummary, make_client
 
+log = logging.getLogger(__name__)
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 #: How often a long-lived process checks whether `rag index` published a new version.
 POINTER_CHECK_SECONDS = 2.0
-#: Candidates the answerer re-scores (more than top_k: the best quote is not always first).
+#: Candidates the evidence score re-ranks (more than top_k: the best quote is not always first).
 CANDIDATES = 20
 
 History = Sequence[Any]
@@ -56,10 +59,11 @@ def make_embedder(settings: Settings) -> Any:
 class Pipeline:
     """Retrieval and answering over one index; safe to share between threads."""
 
-    def __init__(self, settings: Settings, store: IndexStore, embedder: Any) -> None:
+    def __init__(self, settings: Settings, store: IndexStore, embedder: Any, llm: Any = None) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
+        self.llm = llm
         self._lock = threading.Lock()
         self._retriever: HybridRetriever | None = None
         self._lexicon: Lexicon | None = None
@@ -68,6 +72,10 @@ class Pipeline:
     @property
     def seeds_dir(self) -> Path:
         return self.settings.seeds_dir
+
+    @property
+    def mode(self) -> str:
+        return self.llm.model if self.llm is not None else "offline"
 
     def index(self, progress: Progress | None = None) -> RefreshSummary:
         """Build or refresh the index from the seeds folder."""
@@ -117,62 +125,86 @@ class Pipeline:
         k: int | None = None,
     ) -> Answer:
         """Answer from the articles with verified citations, or refuse plainly."""
+        answer = None
+        for item in self.ask_stream(question, history, sources, k):
+            answer = item
+        assert isinstance(answer, Answer)
+        return answer
+
+    def ask_stream(
+        self,
+        question: str,
+        history: History | None = None,
+        sources: Sequence[str] | None = None,
+        k: int | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield answer text as it arrives, then the final `Answer` (one code path for all)."""
         text = clean_question(question, self.settings.max_question_chars)
-        query = condense_offline(text, history)
-        return self.answer_offline(text, query, sources, k)
+        if self.llm is None:
+            answer = self.answer_offline(text, condense_offline(text, history), sources, k)
+            yield answer.text
+            yield answer
+            return
+        from rag.generate import stream_llm_answer
+
+        yield from stream_llm_answer(self, text, history, sources, k)
 
     def answer_offline(
-        self, question: str, query: str, sources: Sequence[str] | None, k: int | None = None
+        self,
+        question: str,
+        query: str,
+        sources: Sequence[str] | None,
+        k: int | None = None,
+        notice: str | None = None,
     ) -> Answer:
         """The extractive answer: quoted evidence sentences, or a refusal."""
         scored = self.evidence(query, sources)
         _, lexicon = self.retriever()
-        evidence = [] if unknown_names(query, lexicon) else select_evidence(scored, self.settings.refusal_threshold)
+        refuse = unknown_names(query, lexicon)
+        evidence = [] if refuse else select_evidence(scored, self.settings.refusal_threshold)
         shown = [ev.chunk.model_copy(update={"score": round(ev.score, 4)}) for ev in scored[: k or self.settings.top_k]]
-        if not evidence:
-            return Answer(question=question, query=query, text=fill("refusal"), refused=True, sources=shown)
-        evidence, stale = self.current(evidence)
-        if not evidence:
-            return Answer(
-                question=question, query=query, text=fill("refusal"), refused=True, sources=shown,
-                notice=fill("stale_index", files=", ".join(stale)),
-            )
-        citations = [cite(n, ev.chunk, raw) for n, (ev, raw) in enumerate(evidence, 1)]
-        return Answer(
-            question=question, query=query, text=compose([ev for ev, _ in evidence]),
-            citations=citations, sources=shown,
-            notice=fill("stale_index", files=", ".join(stale)) if stale else None,
-        )
+        kept, stale = self.current([ev.chunk for ev in evidence])
+        notes = [n for n in (notice, fill("stale_index", files=", ".join(stale)) if stale else None) if n]
+        base = Answer(question=question, query=query, text=fill("refusal"), refused=True, sources=shown,
+                      notice=" ".join(notes) or None)
+        if not kept:
+            return base
+        citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
+        text = compose([Evidence(chunk, 0.0) for chunk, _ in kept])
+        return base.model_copy(update={"text": text, "citations": citations, "refused": False})
 
-    def current(self, evidence: Sequence[Evidence]) -> tuple[list[tuple[Evidence, str]], list[str]]:
-        """Evidence whose file still holds the indexed sentence, with the file text.
+    def current(self, chunks: Sequence[Chunk]) -> tuple[list[tuple[Chunk, str]], list[str]]:
+        """Chunks whose file still holds the indexed sentence, each with its file's text.
 
         A file edited after `rag index` would make a quote that no longer verifies; such
-        evidence is dropped and the file named, rather than citing text that is not there.
+        chunks are dropped and the file named, rather than citing text that is not there.
         """
         raws: dict[str, str | None] = {}
         kept, stale = [], []
-        for ev in evidence:
-            source = ev.chunk.source
-            if source not in raws:
-                path = self.seeds_dir / source
+        for chunk in chunks:
+            if chunk.source not in raws:
                 try:
-                    raws[source] = path.read_text(encoding="utf-8")
+                    raws[chunk.source] = (self.seeds_dir / chunk.source).read_text(encoding="utf-8")
                 except (OSError, UnicodeDecodeError):
-                    raws[source] = None
-            raw = raws[source]
-            if raw is not None and clean_text(raw[ev.chunk.start : ev.chunk.end]) == ev.chunk.text:
-                kept.append((ev, raw))
-            elif source not in stale:
-                stale.append(source)
+                    raws[chunk.source] = None
+            raw = raws[chunk.source]
+            if raw is not None and clean_text(raw[chunk.start : chunk.end]) == chunk.text:
+                kept.append((chunk, raw))
+            elif chunk.source not in stale:
+                stale.append(chunk.source)
         return kept, stale
 
 
 def build_pipeline(settings: Settings) -> Pipeline:
-    """Construct the pipeline from settings: client, store, embedder. No I/O beyond that."""
+    """Construct the pipeline from settings: client, store, embedder, optional LLM."""
     embedder = make_embedder(settings)
     where = (
         f"{settings.chroma_host}:{settings.chroma_port}" if settings.server_mode else str(settings.index_dir)
     )
     store = IndexStore(make_client(settings), settings.collection, embedder.model_name, where)
-    return Pipeline(settings, store, embedder)
+    llm = None
+    if settings.llm_enabled:
+        from rag.llm import LLMClient
+
+        llm = LLMClient(settings)
+    return Pipeline(settings, store, embedder, llm)

@@ -27,6 +27,7 @@ def chunk_from_record(node_id: str, metadata: dict[str, Any], text: str) -> Chun
         title=metadata.get("title") or None,
         date=metadata.get("date") or None,
         context=metadata.get("context", ""),
+        position=int(metadata.get("position", 0)),
     )
 
 
@@ -56,10 +57,16 @@ class HybridRetriever:
             for node_id, meta, doc in zip(records["ids"], records["metadatas"], records["documents"])
         }
         self.sources = sorted({c.source for c in self.chunks.values()})
+        self.by_position = {(c.source, c.position): c for c in self.chunks.values()}
         self.bm25 = None
         if self.chunks:
             nodes = [TextNode(id_=i, text=c.text) for i, c in self.chunks.items()]
             self.bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(50, len(nodes)))
+
+    def window(self, chunk: Chunk, width: int = 1) -> list[Chunk]:
+        """The chunk with its neighbouring sentences from the same article, in order."""
+        positions = range(chunk.position - width, chunk.position + width + 1)
+        return [self.by_position[(chunk.source, p)] for p in positions if (chunk.source, p) in self.by_position]
 
     def dense(self, query_vector: list[float], n: int) -> list[tuple[str, float]]:
         """(id, cosine similarity) of the n nearest sentences."""

@@ -81,3 +81,32 @@ def public_api(index_dir: Path, monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture(scope="session")
 def gold() -> list[dict]:
     return [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture
+def fake_llm():
+    """A scripted OpenAI-compatible server on a free loopback port."""
+    from fake_llm import FakeLLM
+
+    server = FakeLLM()
+    yield server
+    server.close()
+
+
+PLANTED_KEY = "sk-planted-SECRET-0123456789abcdef"
+
+
+@pytest.fixture
+def llm_pipeline(index_dir: Path, fake_llm):
+    """A pipeline whose LLM is the fake server, with a planted key that must never leak."""
+    from rag.pipeline import build_pipeline
+    from rag.settings import load_settings
+
+    def make(**overrides: object):
+        values = {"seeds_dir": SEEDS, "index_dir": index_dir, "_env_file": None,
+                  "openai_base_url": fake_llm.url, "openai_api_key": PLANTED_KEY,
+                  "llm_model": "fake-model", "llm_timeout": 5.0}
+        values.update(overrides)
+        return build_pipeline(load_settings(**values))
+
+    return make

@@ -93,3 +93,28 @@ def test_gate_fails_when_a_metric_drops(tmp_path, index_dir):
     strict.write_text(json.dumps({"hit@1": {"min": 1.01}}), encoding="utf-8")
     result = run_eval(tmp_path, index_dir, "--gold", str(GOLD), "--out", str(tmp_path / "o"), "--check", str(strict))
     assert result.returncode == 1 and "Below threshold: hit@1" in result.stderr
+
+
+def test_eval_runs_the_llm_path_and_the_judge(llm_pipeline, fake_llm, tmp_path):
+    import re as _re
+
+    from fake_llm import Reply
+
+    from rag.evaluate import run_eval
+    from rag.report import write_outputs
+
+    def respond(body):
+        prompt = body["messages"][-1]["content"]
+        if prompt.startswith("You grade"):
+            return Reply(text='{"correctness": 5, "faithful": true}')
+        first = _re.search(r'<passage id="1"[^>]*>\n(.*?)\n</passage>', prompt, _re.S).group(1)
+        return Reply(text=first.split(". ")[0].rstrip(".") + " [1].")
+
+    fake_llm.script = [respond] * 50
+    items = [i for i in load_gold(GOLD, SEEDS) if not i.history][:6]
+    records, summary = run_eval(llm_pipeline(), items, k=5)
+    assert summary["mode"] == "fake-model" and summary["judge"] == "fake-model"
+    assert summary["rates"]["judge_correct"]["value"] == 1.0 and summary["rates"]["judge_correct"]["n"] == 6
+    assert summary["rates"]["quotes_verified"]["value"] == 1.0
+    assert all(r["mode"] == "fake-model" for r in records)
+    assert (write_outputs(tmp_path / "o", summary, records)[0]).exists()

@@ -1,0 +1,130 @@
+"""A scripted OpenAI-compatible server on 127.0.0.1, so the real `openai` client runs over HTTP.
+
+Each request takes the next step of the script; a step is a function of the request body
+returning a `Reply`. Requests (headers and bodies) are recorded for assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    """What the server does with one request."""
+
+    text: str = ""
+    status: int = 200
+    hang: float = 0.0
+    garbage: bool = False
+    chunk_words: int = 2
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Step = Callable[[dict[str, Any]], Reply]
+
+
+def say(text: str) -> Step:
+    return lambda body: Reply(text=text)
+
+
+def passage_with(body: dict[str, Any], needle: str) -> int:
+    """The number of the first passage in the prompt that contains `needle`."""
+    prompt = body["messages"][-1]["content"]
+    for number, text in re.findall(r'<passage id="(\d+)"[^>]*>\n(.*?)\n</passage>', prompt, re.S):
+        if needle in text:
+            return int(number)
+    raise AssertionError(f"no passage contains {needle!r}")
+
+
+class FakeLLM:
+    def __init__(self) -> None:
+        self.script: list[Step] = []
+        self.requests: list[dict[str, Any]] = []
+        self.stop = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                step = server.script.pop(0) if server.script else say("NOT_IN_ARTICLES")
+                server.respond(self, body, step(body))
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def respond(self, handler: BaseHTTPRequestHandler, body: dict[str, Any], reply: Reply) -> None:
+        if reply.hang:
+            self.stop.wait(reply.hang)
+        if reply.status != 200:
+            payload = json.dumps({"error": {"message": "scripted failure", "type": "server_error"}}).encode()
+            handler.send_response(reply.status)
+            for key, value in reply.headers.items():
+                handler.send_header(key, value)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+            return
+        if reply.garbage:
+            payload = b"{this is not json"
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/event-stream" if body.get("stream") else "application/json")
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(b"data: {not json\n\n" if body.get("stream") else payload)
+            return
+        if body.get("stream"):
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/event-stream")
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            words = reply.text.split(" ")
+            pieces = [" ".join(words[i : i + reply.chunk_words]) for i in range(0, len(words), reply.chunk_words)]
+            for i, piece in enumerate(pieces):
+                delta = piece if i == 0 else " " + piece
+                handler.wfile.write(self._chunk({"content": delta}, None))
+                handler.wfile.flush()
+            handler.wfile.write(self._chunk({}, "stop"))
+            handler.wfile.write(b"data: [DONE]\n\n")
+            handler.wfile.flush()
+            handler.close_connection = True
+            return
+        payload = json.dumps({
+            "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": body.get("model"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+    @staticmethod
+    def _chunk(delta: dict[str, Any], finish: str | None) -> bytes:
+        data = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        return f"data: {json.dumps(data)}\n\n".encode()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
