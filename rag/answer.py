@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -129,6 +130,7 @@ class Lexicon:
         import Stemmer
 
         self._stemmer = Stemmer.Stemmer("english")
+        self._stem_lock = threading.Lock()  # PyStemmer objects are not thread-safe
         self.stopwords = _stopwords()
         df: Counter[str] = Counter()
         n = 0
@@ -143,7 +145,8 @@ class Lexicon:
         """Content-word stems of `text`."""
         words = [w.lower().replace("’", "'").removesuffix("'s") for w in _WORD.findall(text)]
         words = [IRREGULAR.get(w, DEMONYMS.get(w, w)) for w in words if w not in self.stopwords]
-        return self._stemmer.stemWords(words)
+        with self._stem_lock:
+            return self._stemmer.stemWords(words)
 
     def question_terms(self, question: str) -> list[str]:
         """Content stems of a question, without the words that frame it ("how long")."""

@@ -106,6 +106,23 @@ def ask(question: str, as_json: bool, top_k: int | None) -> None:
         click.echo(f"[{c.number}] {c.source}{dated}{titled}\n    “{c.text}”")
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
+@click.option("--share", is_flag=True, help="Ask Gradio for a public share link (off by default).")
+@friendly
+def ui(host: str, port: int, share: bool) -> None:
+    """Start the web chat."""
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from ui.app import launch
+
+    pipeline = _pipeline()
+    click.echo(f"Web chat on http://{host}:{port} ({pipeline.mode} mode). Ctrl+C stops it.")
+    launch(pipeline, host=host, port=port, share=share, quiet=True)
+
+
 @main.command("eval")
 @click.option("--gold", "gold_path", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Gold questions, JSON Lines.")

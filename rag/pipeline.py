@@ -103,6 +103,15 @@ class Pipeline:
                 self._lexicon = Lexicon(c.text for c in self._retriever.chunks.values())
             return self._retriever, self._lexicon  # type: ignore[return-value]
 
+    def articles(self) -> list[Chunk]:
+        """One chunk per indexed article (its first sentence), for titles, dates and filters."""
+        retriever, _ = self.retriever()
+        first: dict[str, Chunk] = {}
+        for chunk in retriever.chunks.values():
+            if chunk.source not in first or chunk.position < first[chunk.source].position:
+                first[chunk.source] = chunk
+        return [first[s] for s in sorted(first)]
+
     def evidence(self, query: str, sources: Sequence[str] | None = None) -> list[Evidence]:
         """Hybrid candidates re-ranked by the evidence score, best first."""
         retriever, lexicon = self.retriever()

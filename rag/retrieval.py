@@ -7,11 +7,14 @@ needs no score calibration between the two, which matters because their scales d
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 from rag.models import Chunk
 
+#: Keyword hits considered per query (the dense side goes as deep as the query asks).
+KEYWORD_DEPTH = 200
 #: RRF constant from Cormack et al. (2009); damps the weight of top ranks.
 RRF_K = 60
 
@@ -59,9 +62,11 @@ class HybridRetriever:
         self.sources = sorted({c.source for c in self.chunks.values()})
         self.by_position = {(c.source, c.position): c for c in self.chunks.values()}
         self.bm25 = None
+        # bm25s tokenises queries with a PyStemmer object, which is not thread-safe.
+        self._bm25_lock = threading.Lock()
         if self.chunks:
             nodes = [TextNode(id_=i, text=c.text) for i, c in self.chunks.items()]
-            self.bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(50, len(nodes)))
+            self.bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(KEYWORD_DEPTH, len(nodes)))
 
     def window(self, chunk: Chunk, width: int = 1) -> list[Chunk]:
         """The chunk with its neighbouring sentences from the same article, in order."""
@@ -83,9 +88,9 @@ class HybridRetriever:
         """(id, BM25 score) of the best keyword matches; empty when no term matches."""
         if self.bm25 is None:
             return []
-        self.bm25.similarity_top_k = min(n, len(self.chunks))
-        hits = self.bm25.retrieve(question)
-        return [(h.node.node_id, float(h.score)) for h in hits if h.score > 0]
+        with self._bm25_lock:
+            hits = self.bm25.retrieve(question)
+        return [(h.node.node_id, float(h.score)) for h in hits[:n] if h.score > 0]
 
     def search(
         self,

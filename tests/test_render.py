@@ -1,0 +1,57 @@
+"""Rendering of answers and articles for the chat (no browser needed)."""
+
+from __future__ import annotations
+
+from rag.models import Answer, Citation
+from ui.render import OFFLINE_LABEL, answer_message, article_html, excerpt, safe_path
+
+from conftest import SEEDS
+
+SOURCE = "002_b62eaf8dc1d09b0d.txt"
+
+
+def citation(needle: str, number: int = 1) -> Citation:
+    raw = (SEEDS / SOURCE).read_text(encoding="utf-8")
+    start = raw.index(needle)
+    end = raw.index(".", start) + 1
+    return Citation(number=number, source=SOURCE, quote=raw[start:end], text=raw[start:end].replace("<u>", "").replace("</u>", ""),
+                    start=start, end=end, title="Ukrainian Delegation En Route", date="2025-05-15")
+
+
+def test_answer_shows_sources_with_title_date_and_highlighted_excerpt():
+    c = citation("President Vladimir Putin rejected")
+    html = answer_message(Answer(question="q", text="Putin rejected it. [1]", citations=[c]), SEEDS)
+    assert f"<code>{SOURCE}</code>" in html and "Ukrainian Delegation En Route" in html and "2025-05-15" in html
+    assert "<mark>President Vladimir Putin rejected" in html
+    assert "&lt;u&gt;" not in html and "<u>" not in html
+    assert OFFLINE_LABEL in html
+
+
+def test_unsupported_sentences_notice_and_rewritten_query_are_visible():
+    answer = Answer(question="and hers?", query="What is Kallas's job?", text="She is chief [1]. The Moon is cheese.",
+                    citations=[citation("Medinsky also headed")], unsupported=["The Moon is cheese."],
+                    notice="The language model was unavailable (HTTP 500).", mode="gpt-test")
+    html = answer_message(answer, SEEDS)
+    assert 'class="unsupported"' in html and "⚠ The Moon is cheese." in html
+    assert "HTTP 500" in html and "answered by gpt-test" in html
+    assert "searched for: “What is Kallas&#x27;s job?”" in html
+
+
+def test_article_text_is_escaped_not_rendered():
+    answer = Answer(question="q", text="<script>alert(1)</script> [1]", citations=[])
+    assert "<script>" not in answer_message(answer, SEEDS)
+
+
+def test_excerpt_is_short_and_centered_on_the_quote():
+    c = citation("Medinsky also headed")
+    text = excerpt(c, (SEEDS / SOURCE).read_text(encoding="utf-8"))
+    assert text.count("<mark>") == 1 and len(text) < len(c.text) + 260
+
+
+def test_article_view_highlights_the_quote_and_refuses_paths_outside_seeds(tmp_path):
+    html = article_html(SEEDS, citation("Medinsky also headed"))
+    assert '<mark id="cited-quote">Medinsky also headed' in html and "Zelensky" in html
+    evil = citation("Medinsky also headed").model_copy(update={"source": "../../../../etc/passwd"})
+    assert "not available" in article_html(SEEDS, evil)
+    assert safe_path(SEEDS, "../pyproject.toml") is None
+    assert safe_path(SEEDS, SOURCE) is not None

@@ -1,0 +1,1 @@
+"""The web chat: a thin Gradio layer over `Pipeline.ask_stream`."""
