@@ -82,9 +82,10 @@ def refresh(
         target = store.new_collection()
         copied = store.copy_files(old, target, summary.unchanged) if old is not None else 0
         records = [r for name in summary.added + summary.changed for r in chunk_file(current[name])]
+        records.sort(key=lambda r: len(embed_text(r)))  # similar lengths batch with little padding
         vector_store = ChromaVectorStore(chroma_collection=target)
         total = len(records)
-        step = 64
+        step = 256
         for i in range(0, total, step):
             batch = records[i : i + step]
             vectors = embedder.embed([embed_text(r) for r in batch])

@@ -80,16 +80,14 @@ class IndexStore:
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a Chroma call, turning connection failures into one clear error."""
+        import httpx
+
         try:
             return fn(*args, **kwargs)
-        except (ConnectionError, OSError) as exc:
-            raise StoreUnavailableError(f"Chroma at {self.where} is unavailable ({exc}).") from None
-        except Exception as exc:
-            if "connect" in str(exc).lower():
-                raise StoreUnavailableError(
-                    f"Chroma at {self.where} is unavailable ({exc.__class__.__name__})."
-                ) from None
-            raise
+        except (ConnectionError, httpx.TransportError) as exc:
+            raise StoreUnavailableError(
+                f"Chroma at {self.where} is unavailable ({exc.__class__.__name__}); is the server running?"
+            ) from None
 
     def _pointer(self) -> Any:
         return self._call(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import types
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,40 @@ def llm_pipeline(index_dir: Path, fake_llm):
         return build_pipeline(load_settings(**values))
 
     return make
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path):
+    """A real `chroma run` server on a free loopback port, data under tmp_path."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("chroma run did not start")
+            time.sleep(0.2)
+    server = types.SimpleNamespace(port=port, proc=proc)
+    yield server
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(timeout=20)

