@@ -15,7 +15,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 
 from rag.models import Chunk
@@ -131,6 +131,7 @@ class Lexicon:
 
         self._stemmer = Stemmer.Stemmer("english")
         self._stem_lock = threading.Lock()  # PyStemmer objects are not thread-safe
+        self._chunk_terms: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self.stopwords = _stopwords()
         df: Counter[str] = Counter()
         n = 0
@@ -147,6 +148,15 @@ class Lexicon:
         words = [IRREGULAR.get(w, DEMONYMS.get(w, w)) for w in words if w not in self.stopwords]
         with self._stem_lock:
             return self._stemmer.stemWords(words)
+
+    def chunk_terms(self, chunk: Chunk) -> tuple[frozenset[str], frozenset[str]]:
+        """Stems of a chunk's sentence and of its context, computed once per chunk id."""
+        cached = self._chunk_terms.get(chunk.id)
+        if cached is None:
+            sentence = frozenset(self.terms(chunk.text))
+            cached = (sentence, sentence | frozenset(self.terms(chunk.context)))
+            self._chunk_terms[chunk.id] = cached
+        return cached
 
     def question_terms(self, question: str) -> list[str]:
         """Content stems of a question, without the words that frame it ("how long")."""
@@ -172,7 +182,7 @@ class Evidence:
     score: float
 
 
-def coverage(question_terms: Sequence[str], text_terms: set[str], lexicon: Lexicon) -> float:
+def coverage(question_terms: Sequence[str], text_terms: Set[str], lexicon: Lexicon) -> float:
     """IDF-weighted share of the question's terms present in a text."""
     total = sum(lexicon.idf(t) for t in question_terms)
     if total == 0:
@@ -188,8 +198,9 @@ def score_candidates(
     wanted = answer_type(question)
     scored = []
     for chunk, _fused, cosine in candidates:
-        sentence = coverage(q_terms, set(lexicon.terms(chunk.text)), lexicon)
-        context = coverage(q_terms, set(lexicon.terms(chunk.context or chunk.text)), lexicon)
+        sentence_terms, context_terms = lexicon.chunk_terms(chunk)
+        sentence = coverage(q_terms, sentence_terms, lexicon)
+        context = coverage(q_terms, context_terms, lexicon)
         typed = 1.0 if wanted is None or wanted.search(chunk.text) else 0.0
         score = W_COSINE * cosine + W_SENTENCE * sentence + W_CONTEXT * context + W_TYPE * typed
         scored.append(Evidence(chunk, score))

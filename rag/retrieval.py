@@ -13,8 +13,8 @@ from typing import Any
 
 from rag.models import Chunk
 
-#: Keyword hits considered per query (the dense side goes as deep as the query asks).
-KEYWORD_DEPTH = 200
+#: Hits taken from each side per candidate wanted: 20 candidates re-scored -> 60 dense, 60 keyword.
+DEPTH_FACTOR = 3
 #: RRF constant from Cormack et al. (2009); damps the weight of top ranks.
 RRF_K = 60
 
@@ -66,7 +66,7 @@ class HybridRetriever:
         self._bm25_lock = threading.Lock()
         if self.chunks:
             nodes = [TextNode(id_=i, text=c.text) for i, c in self.chunks.items()]
-            self.bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(KEYWORD_DEPTH, len(nodes)))
+            self.bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(DEPTH_FACTOR * 20, len(nodes)))
 
     def window(self, chunk: Chunk, width: int = 1) -> list[Chunk]:
         """The chunk with its neighbouring sentences from the same article, in order."""
@@ -106,7 +106,7 @@ class HybridRetriever:
         """
         if not self.chunks:
             return []
-        width = n * 4 if sources is None else len(self.chunks)
+        width = n * DEPTH_FACTOR if sources is None else len(self.chunks)
         vector = query_vector if query_vector is not None else self.embedder.get_query_embedding(question)
         dense = self.dense(vector, width)
         keyword = self.keyword(question, width)

@@ -1,0 +1,307 @@
+"""`make bench`: the figures the README quotes, measured in one run on this machine.
+
+Ratios within one run are what to compare: the machine is shared and noisy. Writes
+bench/results.md and bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from rag.gold import load_gold  # noqa: E402
+from rag.metrics import file_ranks, percentile  # noqa: E402
+from rag.pipeline import build_pipeline  # noqa: E402
+from rag.settings import load_settings  # noqa: E402
+
+SEEDS = ROOT / "seeds"
+GOLD = ROOT / "eval" / "gold.jsonl"
+lines: list[str] = []
+results: dict[str, object] = {}
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+    lines.append(text)
+
+
+def ms(values: list[float]) -> str:
+    return f"p50 {percentile(values, 50):.1f} ms, p95 {percentile(values, 95):.1f} ms"
+
+
+def timed(fn, *args, **kwargs) -> float:
+    t = time.perf_counter()
+    fn(*args, **kwargs)
+    return (time.perf_counter() - t) * 1000
+
+
+def rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def pipeline_for(seeds: Path, index: Path, **extra: object):
+    return build_pipeline(load_settings(seeds_dir=seeds, index_dir=index, _env_file=None, llm="off", **extra))
+
+
+def warm_latency(pipeline, questions: list[str], rounds: int = 3) -> tuple[list[float], list[float]]:
+    for q in questions[:5]:
+        pipeline.ask(q)
+    asks, retrieves = [], []
+    for _ in range(rounds):
+        for q in questions:
+            retrieves.append(timed(pipeline.retrieve, q))
+            asks.append(timed(pipeline.ask, q))
+    return asks, retrieves
+
+
+def cold_cli(index: Path, runs: int = 5) -> tuple[list[float], list[float]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
+    env.update(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index), PYTHONPATH=str(ROOT))
+    seconds, peaks = [], []
+    for _ in range(runs):
+        code = ("import resource,subprocess,sys,time;t=time.perf_counter();"
+                f"r=subprocess.run([{str(ROOT / '.venv/bin/rag')!r},'ask','Who headed the Russian delegation?'],capture_output=True);"
+                "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+        assert out[2] == "0", "rag ask failed"
+        seconds.append(float(out[0]))
+        peaks.append(int(out[1]) / 1024)
+    return seconds, peaks
+
+
+def quickstart(seeds: Path, questions: list[tuple[str, list[str]]]) -> dict[str, float]:
+    """The llama-index quickstart (SimpleDirectoryReader -> VectorStoreIndex on Chroma, defaults).
+
+    Its default embedding is OpenAI's, which cannot run offline, so it gets the same packaged
+    MiniLM model; everything else is the default (SentenceSplitter 1024/200, top_k 2).
+    """
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from llama_index.core import Settings as LISettings
+    from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from rag.embedding import MiniLMEmbedding
+
+    LISettings.embed_model = MiniLMEmbedding()
+    LISettings.llm = None
+    folder = tempfile.mkdtemp()
+    t = time.perf_counter()
+    client = chromadb.PersistentClient(path=folder, settings=ChromaSettings(anonymized_telemetry=False))
+    store = ChromaVectorStore(chroma_collection=client.get_or_create_collection("quickstart"))
+    docs = SimpleDirectoryReader(str(seeds)).load_data()
+    index = VectorStoreIndex.from_documents(docs, storage_context=StorageContext.from_defaults(vector_store=store))
+    build = time.perf_counter() - t
+    top2, top5 = index.as_retriever(), index.as_retriever(similarity_top_k=5)
+    hit1 = mrr = 0.0
+    latencies = []
+    for question, gold in questions:
+        t = time.perf_counter()
+        nodes = top2.retrieve(question)
+        latencies.append((time.perf_counter() - t) * 1000)
+        first = [Path(n.node.metadata["file_path"]).name for n in nodes]
+        hit1 += file_ranks(first, gold) == 1
+        rank = file_ranks([Path(n.node.metadata["file_path"]).name for n in top5.retrieve(question)], gold)
+        mrr += 1 / rank if rank else 0
+    shutil.rmtree(folder, ignore_errors=True)
+    n = len(questions)
+    return {"hit1": hit1 / n, "mrr5": mrr / n, "p50_ms": percentile(latencies, 50), "build_s": build}
+
+
+def synthetic_corpus(folder: Path, articles: int, per_article: int = 10) -> None:
+    """Articles of sentences drawn from the seeds, so the text is realistic news prose."""
+    from rag.chunking import chunk_file
+    from rag.ingest import scan_folder
+
+    pool = [r.text for f in scan_folder(SEEDS).files for r in chunk_file(f)]
+    rng = random.Random(articles)
+    folder.mkdir(parents=True)
+    for i in range(articles):
+        body = " ".join(rng.choice(pool) for _ in range(per_article))
+        (folder / f"synthetic_{i:05d}.txt").write_text(f" date 2025-05-{15 + i % 2} {body}\n", encoding="utf-8")
+
+
+def scale_run(sizes: list[int], questions: list[str]) -> list[dict[str, float]]:
+    rows = []
+    for size in sizes:
+        work = Path(tempfile.mkdtemp())
+        synthetic_corpus(work / "seeds", size)
+        pipeline = pipeline_for(work / "seeds", work / "index")
+        before = rss_mb()
+        t = time.perf_counter()
+        summary = pipeline.index()
+        seconds = time.perf_counter() - t
+        asks, _ = warm_latency(pipeline, questions, rounds=1)
+        rows.append({"articles": size, "chunks": summary.chunks, "index_s": seconds,
+                     "chunks_per_s": summary.chunks / seconds, "ask_p50": percentile(asks, 50),
+                     "ask_p95": percentile(asks, 95), "rss_mb": rss_mb(), "rss_growth_mb": rss_mb() - before})
+        say(f"  {size:>5} articles, {summary.chunks:>6} sentences: index {seconds:.1f} s "
+            f"({summary.chunks / seconds:.0f} chunks/s), ask {ms(asks)}, RSS {rss_mb():.0f} MB")
+        del pipeline
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def concurrent_load(pipeline, questions: list[str], threads: int = 20, each: int = 50) -> list[float]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def worker(seed: int) -> None:
+        for i in range(each):
+            value = timed(pipeline.ask, questions[(seed + i) % len(questions)])
+            with lock:
+                latencies.append(value)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(worker, range(threads)))
+    return latencies
+
+
+def llm_overhead(index: Path, questions: list[str]) -> list[float]:
+    from fake_llm import FakeLLM, Reply
+
+    server = FakeLLM()
+    server.script = [lambda body: Reply(text="Medinsky led the Russian delegation [1].")] * 10_000
+    pipeline = build_pipeline(load_settings(seeds_dir=SEEDS, index_dir=index, _env_file=None,
+                                            openai_base_url=server.url, llm_model="bench"))
+    for q in questions[:5]:
+        pipeline.ask(q)
+    values = [timed(pipeline.ask, q) for q in questions * 2]
+    server.close()
+    return values
+
+
+def browser_latency(index: Path, questions: list[str]) -> tuple[list[float], list[float]] | None:
+    if not Path("/usr/bin/chromium").exists():
+        return None
+    from conftest import free_port
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
+    env.update(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ui", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        import urllib.request
+
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        loads, firsts = [], []
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            for question in questions[:10]:
+                page = browser.new_page()
+                t = time.perf_counter()
+                page.goto(url)
+                page.wait_for_selector("#question textarea")
+                loads.append((time.perf_counter() - t) * 1000)
+                page.fill("#question textarea", question)
+                t = time.perf_counter()
+                page.press("#question textarea", "Enter")
+                page.wait_for_function("() => { const m = document.querySelectorAll('#chat .message'); "
+                                       "return m.length >= 2 && m[m.length - 1].innerText.trim().length > 1; }")
+                firsts.append((time.perf_counter() - t) * 1000)
+                page.close()
+            browser.close()
+        return loads, firsts
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="200,2000", help="synthetic corpus sizes (articles)")
+    args = parser.parse_args()
+    gold = load_gold(GOLD, SEEDS)
+    answerable = [(g.question, g.sources) for g in gold if g.answerable and not g.history]
+    questions = [g.question for g in gold if not g.history]
+    work = Path(tempfile.mkdtemp())
+    say(f"# Benchmarks ({os.cpu_count()} cores, Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')})")
+    say()
+    say("Reproduce with `make bench`. Figures from one run; compare ratios, not absolutes.")
+    say()
+
+    t = time.perf_counter()
+    pipeline = pipeline_for(SEEDS, work / "index")
+    summary = pipeline.index()
+    build = time.perf_counter() - t
+    say(f"- Index build (5 seed articles, {summary.chunks} sentences, model load included): {build:.2f} s")
+    asks, retrieves = warm_latency(pipeline, questions)
+    say(f"- Warm `ask` ({len(asks)} calls): {ms(asks)}")
+    say(f"- Warm `retrieve`: {ms(retrieves)}")
+    seconds, peaks = cold_cli(work / "index")
+    say(f"- Cold `rag ask` whole process (median of {len(seconds)}): {statistics.median(seconds):.2f} s, "
+        f"peak RSS {statistics.median(peaks):.0f} MB")
+    load = concurrent_load(pipeline, questions)
+    say(f"- 20 threads x 50 `ask` at once: {ms(load)}")
+    overhead = llm_overhead(work / "index", questions)
+    say(f"- LLM path with an instant local OpenAI-compatible server (retrieval, prompt, HTTP on loopback, "
+        f"citation mapping): {ms(overhead)}")
+    ui = browser_latency(work / "index", questions)
+    if ui:
+        say(f"- Web chat in Chromium: page load {ms(ui[0])}; first answer text after Enter {ms(ui[1])}")
+    results.update(build_s=build, ask_p50=percentile(asks, 50), ask_p95=percentile(asks, 95),
+                   retrieve_p50=percentile(retrieves, 50), retrieve_p95=percentile(retrieves, 95),
+                   cold_s=statistics.median(seconds), cold_rss_mb=statistics.median(peaks),
+                   load_p50=percentile(load, 50), load_p95=percentile(load, 95),
+                   llm_p50=percentile(overhead, 50), llm_p95=percentile(overhead, 95))
+    if ui:
+        results.update(ui_load_p50=percentile(ui[0], 50), ui_first_text_p50=percentile(ui[1], 50))
+
+    say()
+    say("## Against the llama-index quickstart (same corpus, questions and embedding model)")
+    ours_hit1 = ours_mrr = 0.0
+    for question, sources in answerable:
+        rank = file_ranks([c.source for c in pipeline.retrieve(question, k=5)], sources)
+        ours_hit1 += rank == 1
+        ours_mrr += 1 / rank if rank else 0
+    ours_hit1 /= len(answerable)
+    ours_mrr /= len(answerable)
+    qs = quickstart(SEEDS, answerable)
+    say(f"- file hit@1: ours {ours_hit1:.3f}, quickstart {qs['hit1']:.3f} (ratio {ours_hit1 / qs['hit1']:.2f}x)")
+    say(f"- file MRR@5: ours {ours_mrr:.3f}, quickstart {qs['mrr5']:.3f} (ratio {ours_mrr / qs['mrr5']:.2f}x)")
+    say(f"- retrieval p50: ours {percentile(retrieves, 50):.1f} ms, quickstart {qs['p50_ms']:.1f} ms "
+        f"(ratio {percentile(retrieves, 50) / qs['p50_ms']:.2f}x); index build ours {build:.2f} s, quickstart {qs['build_s']:.2f} s")
+    results["quickstart"] = qs
+    results.update(ours_hit1=ours_hit1, ours_mrr5=ours_mrr)
+
+    say()
+    say("## Scale (synthetic articles of 10 seed sentences each)")
+    results["scale"] = scale_run([int(s) for s in args.sizes.split(",")], questions[:30])
+    shutil.rmtree(work, ignore_errors=True)
+
+    out = ROOT / "bench"
+    (out / "results.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"\nwrote {out / 'results.md'} and {out / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
