@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -27,7 +28,7 @@ class GoldItem(BaseModel):
     must_include: list[list[str]] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     answerable: bool
-    history: list[tuple[str, str]] | None = None
+    history: list[Any] | None = Field(None, description="[[question, answer], …] or role/content messages.")
     line: int = 0
 
     @field_validator("question")

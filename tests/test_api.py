@@ -64,6 +64,8 @@ def test_empty_questions_raise_question_error(public_api, question):
 def test_too_long_question_names_the_limit(public_api, monkeypatch):
     with pytest.raises(public_api.QuestionError, match="limit is 2,000"):
         public_api.ask("why " * 600)
+    with pytest.raises(public_api.QuestionError, match="102,400 characters long"):
+        public_api.ask("x" * 102_400)
     monkeypatch.setenv("RAG_MAX_QUESTION_CHARS", "50")
     public_api.default_pipeline.cache_clear()
     with pytest.raises(public_api.QuestionError, match="limit is 50"):

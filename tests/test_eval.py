@@ -137,3 +137,12 @@ def test_planted_key_appears_in_no_eval_output(tmp_path, index_dir):
     for path in out.iterdir():
         assert PLANTED_KEY.encode() not in path.read_bytes(), path.name
     assert "connection refused" in (out / "questions.csv").read_text(encoding="utf-8")
+
+
+def test_history_as_role_messages_is_accepted(tmp_path):
+    line = {**GOOD, "history": [{"role": "user", "content": "Who led Russia's team?"},
+                                {"role": "assistant", "content": "Medinsky."}]}
+    item = load_gold(write(tmp_path, json.dumps(line)), SEEDS)[0]
+    from rag.followup import turns
+
+    assert turns(item.history) == [("Who led Russia's team?", "Medinsky.")]
