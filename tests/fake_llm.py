@@ -44,6 +44,18 @@ def passage_with(body: dict[str, Any], needle: str) -> int:
     raise AssertionError(f"no passage contains {needle!r}")
 
 
+def send_json(handler: BaseHTTPRequestHandler, data: dict[str, Any], status: int = 200,
+              headers: dict[str, str] | None = None) -> None:
+    payload = json.dumps(data).encode()
+    handler.send_response(status)
+    for key, value in (headers or {}).items():
+        handler.send_header(key, value)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(payload)))
+    handler.end_headers()
+    handler.wfile.write(payload)
+
+
 class FakeLLM:
     def __init__(self) -> None:
         self.script: list[Step] = []
@@ -77,14 +89,8 @@ class FakeLLM:
         if reply.hang:
             self.stop.wait(reply.hang)
         if reply.status != 200:
-            payload = json.dumps({"error": {"message": "scripted failure", "type": "server_error"}}).encode()
-            handler.send_response(reply.status)
-            for key, value in reply.headers.items():
-                handler.send_header(key, value)
-            handler.send_header("Content-Type", "application/json")
-            handler.send_header("Content-Length", str(len(payload)))
-            handler.end_headers()
-            handler.wfile.write(payload)
+            send_json(handler, {"error": {"message": "scripted failure", "type": "server_error"}},
+                      reply.status, reply.headers)
             return
         if reply.garbage:
             payload = b"{this is not json"
@@ -110,16 +116,11 @@ class FakeLLM:
             handler.wfile.flush()
             handler.close_connection = True
             return
-        payload = json.dumps({
+        send_json(handler, {
             "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": body.get("model"),
             "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        }).encode()
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
+        })
 
     @staticmethod
     def embeddings(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
@@ -132,13 +133,8 @@ class FakeLLM:
             for word in text.lower().split():
                 vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % 16] += 1.0
             data.append({"object": "embedding", "index": i, "embedding": vector})
-        payload = json.dumps({"object": "list", "data": data, "model": body.get("model"),
-                              "usage": {"prompt_tokens": 1, "total_tokens": 1}}).encode()
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
+        send_json(handler, {"object": "list", "data": data, "model": body.get("model"),
+                            "usage": {"prompt_tokens": 1, "total_tokens": 1}})
 
     @staticmethod
     def _chunk(delta: dict[str, Any], finish: str | None) -> bytes:
