@@ -15,7 +15,7 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 
 from rag.models import Chunk
@@ -71,7 +71,31 @@ _TIME = re.compile(
     r"winter|morning|afternoon|evening|night|week|weekend|month|year|today|yesterday)\b",
     re.IGNORECASE,
 )
-_PERSON = re.compile(r"\b[A-Z][a-z]+(?:[- ][A-Z][a-z]+)+\b|\b(?:Mr|Mrs|Ms|Dr)\.? [A-Z][a-z]+")
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w’'-]+(?: [A-Z][\w’'-]+)+")
+_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sir)\.? [A-Z][a-z]+")
+#: Capitalised words that make titles and institutions, not personal names.
+_NOT_NAME_WORDS = frozenset(
+    "President Presidential Prime Minister Ministry Foreign Defense Defence Deputy Secretary General "
+    "Chancellor Senator Republican Democrat Office Council Union Commission Kremlin White House State "
+    "Security National European Political Community Department Agency Intelligence Military Director "
+    "Chief Staff Spokesman Spokeswoman Press Aide Adviser Leader Party Parliament Army Forces Air Force "
+    "Base Summit Sea Fleet Guard United Nations States Kingdom Soviet Federal Service Pool Photo "
+    "The A An In On At Of And For To By With From Friday Thursday Wednesday Tuesday Monday Saturday Sunday "
+    "January February March April May June July August September October November December".split()
+) | frozenset(w.capitalize() for w in DEMONYMS) | frozenset(v.capitalize() for v in DEMONYMS.values())
+
+
+def _names_a_person(text: str) -> bool:
+    """True when a sentence contains something shaped like a personal name ("Hakan Fidan")."""
+    if _HONORIFIC.search(text):
+        return True
+    for run in _CAPITALISED_RUN.findall(text):
+        words = [w.rstrip("’'s") if w.endswith(("’s", "'s")) else w for w in run.split()]
+        names = [w for w in words if w not in _NOT_NAME_WORDS and not w.isupper()]
+        if len(names) >= 2:
+            return True
+    return False
+
 _AGE = re.compile(r"\b\d{1,3}(-year-old| years? old)\b|\baged? \d{1,3}\b|\bage of \d{1,3}\b", re.I)
 _ASKS_AGE = re.compile(r"^how old\b", re.I)
 _ASKS_NUMBER = re.compile(r"^(how (many|much|long|old|far)|what (share|percentage|proportion))\b", re.I)
@@ -85,16 +109,19 @@ _ASKS_PERSON = re.compile(
 )
 
 
-def answer_type(question: str) -> re.Pattern[str] | None:
-    """What an answer must contain, judged from the question's opening words."""
+AnswerType = Callable[[str], object]
+
+
+def answer_type(question: str) -> AnswerType | None:
+    """A test a sentence must pass to answer the question, judged from its opening words."""
     if _ASKS_AGE.search(question):
-        return _AGE
+        return _AGE.search
     if _ASKS_NUMBER.search(question):
-        return _NUMBER
+        return _NUMBER.search
     if _ASKS_TIME.search(question):
-        return _TIME
+        return _TIME.search
     if _ASKS_PERSON.search(question):
-        return _PERSON
+        return _names_a_person
     return None
 
 
@@ -201,7 +228,7 @@ def score_candidates(
         sentence_terms, context_terms = lexicon.chunk_terms(chunk)
         sentence = coverage(q_terms, sentence_terms, lexicon)
         context = coverage(q_terms, context_terms, lexicon)
-        typed = 1.0 if wanted is None or wanted.search(chunk.text) else 0.0
+        typed = 1.0 if wanted is None or wanted(chunk.text) else 0.0
         score = W_COSINE * cosine + W_SENTENCE * sentence + W_CONTEXT * context + W_TYPE * typed
         scored.append(Evidence(chunk, score))
     scored.sort(key=lambda e: e.score, reverse=True)

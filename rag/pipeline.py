@@ -10,7 +10,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.answer import Evidence, Lexicon, compose, score_candidates, select_evidence, unknown_names
+from rag.answer import (
+    Evidence,
+    Lexicon,
+    compose,
+    score_candidates,
+    select_evidence,
+    unknown_names,
+)
 from rag.citations import cite
 from rag.errors import IndexNotReadyError, QuestionError
 from rag.followup import condense_offline
