@@ -250,6 +250,6 @@ def select_evidence(
     return chosen
 
 
-def compose(evidence: Sequence[Evidence]) -> str:
+def compose(quotes: Sequence[Chunk]) -> str:
     """The answer text: each quoted sentence followed by its [n] marker."""
-    return " ".join(f"{ev.chunk.text} [{i}]" for i, ev in enumerate(evidence, 1))
+    return " ".join(f"{chunk.text} [{i}]" for i, chunk in enumerate(quotes, 1))

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from rag.models import Chunk, Citation
-
-_MARKER = re.compile(r"\[(\d{1,3})\]")
-
 
 def cite(number: int, chunk: Chunk, raw: str) -> Citation:
     """A citation for `chunk`, its quote taken from the raw file at the chunk's offsets."""
@@ -24,18 +20,28 @@ def cite(number: int, chunk: Chunk, raw: str) -> Citation:
     )
 
 
+def safe_path(seeds_dir: Path, source: str) -> Path | None:
+    """The file for `source` if it lies inside the seeds folder (no traversal, no links out)."""
+    root = seeds_dir.resolve()
+    path = (root / source).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path
+
+
+def read_source(seeds_dir: Path, source: str) -> str | None:
+    """The text of a source file, or None when it is outside the seeds folder or unreadable."""
+    path = safe_path(seeds_dir, source)
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def verify(citation: Citation, seeds_dir: Path) -> bool:
     """True when the quote is exactly what the file holds at the cited offsets."""
-    path = (seeds_dir / citation.source).resolve()
-    if not path.is_relative_to(seeds_dir.resolve()) or not path.is_file():
-        return False
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return text[citation.start : citation.end] == citation.quote
+    text = read_source(seeds_dir, citation.source)
+    return text is not None and text[citation.start : citation.end] == citation.quote
 
-
-def markers(text: str) -> list[int]:
-    """The [n] markers in an answer, in order of appearance."""
-    return [int(m) for m in _MARKER.findall(text)]

@@ -7,11 +7,12 @@ each rate with its seeded bootstrap 95% interval.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from rag.citations import verify
 from rag.gold import GoldItem
+from rag.indexing import Progress
 from rag.metrics import (
     bootstrap_ci,
     citation_precision_recall,
@@ -49,9 +50,6 @@ RATES: list[tuple[str, str, str]] = [
 ]
 #: An answer passes the judge at this correctness score or above (1-5 scale).
 JUDGE_PASS = 4
-
-Progress = Callable[[int, int], None]
-
 
 def evaluate_item(pipeline: Pipeline, item: GoldItem, k: int) -> dict[str, Any]:
     """Ask one gold question and score the answer."""

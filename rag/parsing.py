@@ -104,6 +104,11 @@ def parse_article(raw: str) -> ParsedArticle:
     return art
 
 
+def strip_tags(text: str) -> str:
+    """Text with markup tags removed and everything else, whitespace included, kept."""
+    return _TAG.sub("", text)
+
+
 def clean_text(text: str) -> str:
     """Text as shown and embedded: tags removed, entities decoded, whitespace collapsed."""
-    return " ".join(html.unescape(_TAG.sub("", text)).split())
+    return " ".join(html.unescape(strip_tags(text)).split())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 import time
@@ -18,7 +17,7 @@ from rag.answer import (
     select_evidence,
     unknown_names,
 )
-from rag.citations import cite
+from rag.citations import cite, read_source
 from rag.errors import IndexNotReadyError, QuestionError
 from rag.followup import condense_offline
 from rag.indexing import Progress, refresh
@@ -28,8 +27,6 @@ from rag.prompts import fill
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
 from rag.store import IndexStore, RefreshSummary, make_client
-
-log = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 #: How often a long-lived process checks whether `rag index` published a new version.
@@ -186,7 +183,7 @@ class Pipeline:
         if not kept:
             return base
         citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
-        text = compose([Evidence(chunk, 0.0) for chunk, _ in kept])
+        text = compose([chunk for chunk, _ in kept])
         return base.model_copy(update={"text": text, "citations": citations, "refused": False})
 
     def current(self, chunks: Sequence[Chunk]) -> tuple[list[tuple[Chunk, str]], list[str]]:
@@ -199,10 +196,7 @@ class Pipeline:
         kept, stale = [], []
         for chunk in chunks:
             if chunk.source not in raws:
-                try:
-                    raws[chunk.source] = (self.seeds_dir / chunk.source).read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError):
-                    raws[chunk.source] = None
+                raws[chunk.source] = read_source(self.seeds_dir, chunk.source)
             raw = raws[chunk.source]
             if raw is not None and clean_text(raw[chunk.start : chunk.end]) == chunk.text:
                 kept.append((chunk, raw))

@@ -59,7 +59,6 @@ class HybridRetriever:
             node_id: chunk_from_record(node_id, meta, doc)
             for node_id, meta, doc in zip(records["ids"], records["metadatas"], records["documents"])
         }
-        self.sources = sorted({c.source for c in self.chunks.values()})
         self.by_position = {(c.source, c.position): c for c in self.chunks.values()}
         self.bm25 = None
         # bm25s tokenises queries with a PyStemmer object, which is not thread-safe.

@@ -55,14 +55,9 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0, le=600)
     llm_retries: int = Field(2, ge=0, le=5)
 
-    @field_validator("chroma_host", "openai_base_url", mode="before")
+    @field_validator("chroma_host", "openai_base_url", "openai_api_key", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("openai_api_key", mode="before")
-    @classmethod
-    def _blank_key_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("openai_base_url")

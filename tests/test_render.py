@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from rag.models import Answer, Citation
-from ui.render import OFFLINE_LABEL, answer_message, article_html, excerpt, safe_path
+from rag.citations import safe_path
+from ui.render import OFFLINE_LABEL, answer_message, article_html, excerpt
 
 from conftest import SEEDS
 

@@ -7,12 +7,11 @@ taken from an article is escaped: article text is data, never markup.
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 
+from rag.citations import read_source
 from rag.models import Answer, Citation
-
-_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+from rag.parsing import strip_tags as _plain
 #: Characters of context shown on each side of a quote in the sources list.
 EXCERPT = 90
 OFFLINE_LABEL = "offline: quoted from the articles"
@@ -20,11 +19,6 @@ OFFLINE_LABEL = "offline: quoted from the articles"
 
 def mode_label(mode: str) -> str:
     return OFFLINE_LABEL if mode == "offline" else f"answered by {mode}"
-
-
-def _plain(raw: str) -> str:
-    """Article text as shown: tags removed, whitespace kept."""
-    return _TAG.sub("", raw)
 
 
 def excerpt(citation: Citation, raw: str | None) -> str:
@@ -61,7 +55,7 @@ def answer_message(answer: Answer, seeds_dir: Path) -> str:
         raws = {}
         for c in answer.citations:
             if c.source not in raws:
-                raws[c.source] = _read(seeds_dir, c.source)
+                raws[c.source] = read_source(seeds_dir, c.source)
         items = "".join(
             f'<li value="{c.number}" class="source">{source_line(c)}<br><span class="excerpt">{excerpt(c, raws[c.source])}</span></li>'
             for c in answer.citations
@@ -74,28 +68,9 @@ def answer_message(answer: Answer, seeds_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def _read(seeds_dir: Path, source: str) -> str | None:
-    path = safe_path(seeds_dir, source)
-    if path is None:
-        return None
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def safe_path(seeds_dir: Path, source: str) -> Path | None:
-    """The file for `source` if it lies inside the seeds folder (no traversal, no links out)."""
-    root = seeds_dir.resolve()
-    path = (root / source).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        return None
-    return path
-
-
 def article_html(seeds_dir: Path, citation: Citation) -> str:
     """The whole cited article, the quote highlighted and scrolled into view."""
-    raw = _read(seeds_dir, citation.source)
+    raw = read_source(seeds_dir, citation.source)
     if raw is None:
         return "<p>That article is not available.</p>"
     head = html.escape(_plain(raw[: citation.start]))
