@@ -81,14 +81,14 @@ def test_two_refreshes_at_once_do_not_corrupt_the_index(seeds, make_settings, en
     settings = make_settings(seeds_dir=seeds, index_dir=tmp_path / "index")
     build_pipeline(settings).index()
     (seeds / "zz_long.txt").write_text(big_article(seeds, 2000), encoding="utf-8")
+    baseline = segment_dirs(settings.index_dir)
     first = start_index(env, tmp_path)
-    lock = settings.index_dir / ".articles.lock"
+    # A new segment is written only while the first run holds the lock. Probing the lock itself
+    # (flock -n) would take it for a moment and could make the *first* run give up instead.
     deadline = time.monotonic() + 60
-    while first.poll() is None and time.monotonic() < deadline:
-        probe = subprocess.run(["flock", "-n", str(lock), "true"], capture_output=True)
-        if probe.returncode != 0:
-            break
+    while segment_dirs(settings.index_dir) == baseline and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert first.poll() is None, "the first refresh finished before the second started; make the article longer"
     second = subprocess.run([sys.executable, "-m", "rag.cli", "index"], env=env, cwd=tmp_path,
                             capture_output=True, text=True, timeout=120)
     out, err = first.communicate(timeout=600)
