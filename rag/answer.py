@@ -3,10 +3,11 @@
 With no LLM, the honest answer is the article's own words. Candidates from hybrid
 retrieval are re-scored by an evidence score that combines meaning (cosine between the
 question and the sentence) with coverage (how much of the question's rare vocabulary the
-sentence and its neighbours contain, weighted by IDF). Coverage is what catches on-topic
-questions the articles cannot answer: "How old is Medinsky?" matches Medinsky sentences
-in meaning, but nothing in them covers "old". The refusal threshold is calibrated on the
-gold questions by `rag eval` (see README), not guessed.
+sentence and its neighbours contain, weighted by IDF). Coverage and the expected answer
+type (`rag.answer_types`) are what catch on-topic questions the articles cannot answer:
+"How old is Medinsky?" matches Medinsky sentences in meaning, but none of them states an
+age. The refusal threshold is calibrated on the gold questions by `rag eval` (see README,
+with figures on a held-out set), not guessed.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence, Set
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 
+from rag.answer_types import answer_type
 from rag.models import Chunk
+from rag.vocabulary import DEMONYMS, DERIVED, IRREGULAR
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 #: Weights of the evidence score, chosen by grid search on the gold set (README, "Calibration").
@@ -28,103 +31,11 @@ RUNNER_UP_MARGIN = 0.12
 MAX_SENTENCES = 3
 
 
-#: News text names a country and its people interchangeably ("Ukraine's team" and "the
-#: Ukrainian delegation"); mapping demonyms to the country lets coverage see that.
-DEMONYMS = {
-    "ukrainian": "ukraine", "ukrainians": "ukraine", "russian": "russia", "russians": "russia",
-    "turkish": "turkey", "turks": "turkey", "american": "us", "americans": "us", "u.s": "us",
-    "united": "united", "british": "britain", "french": "france", "german": "germany",
-    "germans": "germany", "chinese": "china", "european": "europe", "europeans": "europe",
-    "polish": "poland", "italian": "italy", "indian": "india", "israeli": "israel",
-    "iranian": "iran", "japanese": "japan", "qatari": "qatar", "saudi": "saudi",
-    # Capitals stand for their countries in news prose ("the Kiev government", "Moscow's team").
-    "moscow": "russia", "kyiv": "ukraine", "kiev": "ukraine", "washington": "us",
-}
-#: Irregular past forms the stemmer leaves alone ("met" would never match "meet").
-IRREGULAR = {
-    "met": "meet", "led": "lead", "held": "hold", "sent": "send", "told": "tell", "said": "say",
-    "took": "take", "taken": "take", "went": "go", "gone": "go", "came": "come", "began": "begin",
-    "begun": "begin", "spoke": "speak", "spoken": "speak", "made": "make", "gave": "give",
-    "given": "give", "saw": "see", "seen": "see", "left": "leave", "brought": "bring",
-    "thought": "think", "sought": "seek", "fought": "fight", "won": "win", "lost": "lose",
-    "chose": "choose", "chosen": "choose", "flew": "fly", "flown": "fly", "rode": "ride",
-    "kept": "keep", "meant": "mean", "stood": "stand", "struck": "strike", "wrote": "write",
-    "written": "write", "knew": "know", "known": "know", "grew": "grow", "broke": "break",
-    "broken": "break", "fell": "fall", "fallen": "fall", "paid": "pay", "ran": "run", "sat": "sit",
-    "drew": "draw", "drawn": "draw", "heard": "hear", "felt": "feel", "found": "find", "got": "get",
-    "rose": "rise", "risen": "rise", "shook": "shake", "became": "become", "threw": "throw",
-}
 #: Words that frame a question rather than carry its content.
 QUESTION_WORDS = frozenset(
     "who whom whose what which when where why how long many much old far time year day week "
     "name kind sort type".split()
 )
-# A quantity, not a year: "how many" is not answered by "in 2022".
-_NUMBER = re.compile(
-    r"\b(?!(?:19|20)\d\d\b)\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
-    r"thousands?|millions?|half|third|quarter|fifth)\b",
-    re.IGNORECASE,
-)
-_TIME = re.compile(
-    r"\d|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|"
-    r"april|may|june|july|august|september|october|november|december|spring|summer|autumn|"
-    r"winter|morning|afternoon|evening|night|week|weekend|month|year|today|yesterday)\b",
-    re.IGNORECASE,
-)
-_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w’'-]+(?: [A-Z][\w’'-]+)+")
-_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sir)\.? [A-Z][a-z]+")
-#: Capitalised words that make titles and institutions, not personal names.
-_NOT_NAME_WORDS = frozenset(
-    "President Presidential Prime Minister Ministry Foreign Defense Defence Deputy Secretary General "
-    "Chancellor Senator Republican Democrat Office Council Union Commission Kremlin White House State "
-    "Security National European Political Community Department Agency Intelligence Military Director "
-    "Chief Staff Spokesman Spokeswoman Press Aide Adviser Leader Party Parliament Army Forces Air Force "
-    "Base Summit Sea Fleet Guard United Nations States Kingdom Soviet Federal Service Pool Photo "
-    "The A An In On At Of And For To By With From Friday Thursday Wednesday Tuesday Monday Saturday Sunday "
-    "January February March April May June July August September October November December".split()
-) | frozenset(w.capitalize() for w in DEMONYMS) | frozenset(v.capitalize() for v in DEMONYMS.values())
-
-
-def _names_a_person(text: str) -> bool:
-    """True when a sentence contains something shaped like a personal name ("Hakan Fidan")."""
-    if _HONORIFIC.search(text):
-        return True
-    for run in _CAPITALISED_RUN.findall(text):
-        words = [w.rstrip("’'s") if w.endswith(("’s", "'s")) else w for w in run.split()]
-        names = [w for w in words if w not in _NOT_NAME_WORDS and not w.isupper()]
-        if len(names) >= 2:
-            return True
-    return False
-
-_AGE = re.compile(r"\b\d{1,3}(-year-old| years? old)\b|\baged? \d{1,3}\b|\bage of \d{1,3}\b", re.I)
-_ASKS_AGE = re.compile(r"^how old\b", re.I)
-_ASKS_NUMBER = re.compile(r"^(how (many|much|long|old|far)|what (share|percentage|proportion))\b", re.I)
-_ASKS_TIME = re.compile(
-    r"^(when|what time|at what time|since (what|when)|in what year|what year|on (which|what) day)\b", re.I
-)
-_ASKS_PERSON = re.compile(
-    r"^(who|whom|whose)\b|^(which|name the|what) (\w+ ){0,3}(official|officials|minister|ministers|"
-    r"leader|leaders|adviser|advisers|senator|diplomats?|chiefs?|spokes\w+|envoys?)\b",
-    re.I,
-)
-
-
-AnswerType = Callable[[str], object]
-
-
-def answer_type(question: str) -> AnswerType | None:
-    """A test a sentence must pass to answer the question, judged from its opening words."""
-    if _ASKS_AGE.search(question):
-        return _AGE.search
-    if _ASKS_NUMBER.search(question):
-        return _NUMBER.search
-    if _ASKS_TIME.search(question):
-        return _TIME.search
-    if _ASKS_PERSON.search(question):
-        return _names_a_person
-    return None
-
-
 _NAME_IN_QUESTION = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][a-z]{2,}\b")
 
 
@@ -172,7 +83,9 @@ class Lexicon:
     def terms(self, text: str) -> list[str]:
         """Content-word stems of `text`."""
         words = [w.lower().replace("’", "'").removesuffix("'s") for w in _WORD.findall(text)]
-        words = [IRREGULAR.get(w, DEMONYMS.get(w, w)) for w in words if w not in self.stopwords]
+        # "low-level" also counts as "low" and "level", so "lower-level officials" meets "level".
+        words += [part for w in words if "-" in w for part in w.split("-")]
+        words = [IRREGULAR.get(w, DEMONYMS.get(w, DERIVED.get(w, w))) for w in words if w not in self.stopwords]
         with self._stem_lock:
             return self._stemmer.stemWords(words)
 
@@ -207,6 +120,8 @@ class Evidence:
 
     chunk: Chunk
     score: float
+    #: Whether the sentence holds the kind of answer the question asks for (a number, a name...).
+    typed: bool = True
 
 
 def coverage(question_terms: Sequence[str], text_terms: Set[str], lexicon: Lexicon) -> float:
@@ -228,9 +143,9 @@ def score_candidates(
         sentence_terms, context_terms = lexicon.chunk_terms(chunk)
         sentence = coverage(q_terms, sentence_terms, lexicon)
         context = coverage(q_terms, context_terms, lexicon)
-        typed = 1.0 if wanted is None or wanted(chunk.text) else 0.0
+        typed = wanted is None or bool(wanted(chunk.text))
         score = W_COSINE * cosine + W_SENTENCE * sentence + W_CONTEXT * context + W_TYPE * typed
-        scored.append(Evidence(chunk, score))
+        scored.append(Evidence(chunk, score, typed))
     scored.sort(key=lambda e: e.score, reverse=True)
     return scored
 
@@ -238,7 +153,12 @@ def score_candidates(
 def select_evidence(
     scored: Sequence[Evidence], threshold: float, limit: int = MAX_SENTENCES
 ) -> list[Evidence]:
-    """The sentences to quote: the best one, plus close runners-up; empty means refuse."""
+    """The sentences to quote: the best one, plus close runners-up; empty means refuse.
+
+    Only sentences with the kind of answer asked for are quoted: "How old is Medinsky?" is
+    refused when no sentence about him states an age, however close they are in meaning.
+    """
+    scored = [ev for ev in scored if ev.typed]
     if not scored or scored[0].score < threshold:
         return []
     chosen = [scored[0]]
@@ -248,6 +168,24 @@ def select_evidence(
         if all(ev.chunk.text != c.chunk.text for c in chosen):
             chosen.append(ev)
     return chosen
+
+
+#: Openings that refer back to the sentence before ("She said the measures would target...").
+_REFERS_BACK = re.compile(r"^(?:He|She|They|This|These|Those)\b")
+
+
+def continues(following: Chunk) -> bool:
+    """True when a sentence only makes sense with the one before it, so a quote should include it.
+
+    "Von der Leyen said the EU was preparing a new sanctions package." is followed by "She
+    said the measures would target the shadow fleet...": the answer is in the second.
+    """
+    return bool(_REFERS_BACK.match(following.text))
+
+
+def join(first: Chunk, following: Chunk) -> Chunk:
+    """One quote spanning two consecutive sentences of an article."""
+    return first.model_copy(update={"end": following.end, "text": f"{first.text} {following.text}"})
 
 
 def compose(quotes: Sequence[Chunk]) -> str:

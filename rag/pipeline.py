@@ -13,6 +13,8 @@ from rag.answer import (
     Evidence,
     Lexicon,
     compose,
+    continues,
+    join,
     score_candidates,
     select_evidence,
     unknown_names,
@@ -177,6 +179,7 @@ class Pipeline:
         evidence = [] if refuse else select_evidence(scored, self.settings.refusal_threshold)
         shown = [ev.chunk.model_copy(update={"score": round(ev.score, 4)}) for ev in scored[: k or self.settings.top_k]]
         kept, stale = self.current([ev.chunk for ev in evidence])
+        kept = self.with_continuations(kept)
         notes = [n for n in (notice, fill("stale_index", files=", ".join(stale)) if stale else None) if n]
         base = Answer(question=question, query=query, text=fill("refusal"), refused=True, sources=shown,
                       notice=" ".join(notes) or None)
@@ -185,6 +188,23 @@ class Pipeline:
         citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
         text = compose([chunk for chunk, _ in kept])
         return base.model_copy(update={"text": text, "citations": citations, "refused": False})
+
+    def with_continuations(self, kept: list[tuple[Chunk, str]]) -> list[tuple[Chunk, str]]:
+        """Quotes extended by a following sentence that refers back to them (see `continues`)."""
+        retriever, _ = self.retriever()
+        quoted = {chunk.id for chunk, _ in kept}
+        extended = []
+        for chunk, raw in kept:
+            following = retriever.by_position.get((chunk.source, chunk.position + 1))
+            if (
+                following is not None
+                and following.id not in quoted
+                and continues(following)
+                and clean_text(raw[following.start : following.end]) == following.text
+            ):
+                chunk = join(chunk, following)
+            extended.append((chunk, raw))
+        return extended
 
     def current(self, chunks: Sequence[Chunk]) -> tuple[list[tuple[Chunk, str]], list[str]]:
         """Chunks whose file still holds the indexed sentence, each with its file's text.

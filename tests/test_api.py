@@ -46,12 +46,29 @@ def test_retrieve_returns_ranked_chunks_with_offsets(public_api):
         "Who represented China at the Istanbul talks?",
         "How many drones did Russia launch at Ukraine on the night before the talks?",
         "What is the capital of Australia?",
+        "How old is Vladimir Medinsky?",
+        "How many prisoners of war were exchanged as a result of the Istanbul talks?",
     ],
 )
 def test_refuses_plainly_when_the_articles_do_not_say(public_api, question):
     answer = public_api.ask(question)
     assert answer.refused and answer.citations == []
     assert answer.text.startswith("The articles do not say.")
+
+
+def test_a_sentence_that_refers_back_is_quoted_with_the_one_before(public_api):
+    answer = public_api.ask("What will the EU's next round of sanctions go after?")
+    first = answer.citations[0]
+    assert first.quote.startswith("Von der Leyen said") and "She said the measures would target" in first.quote
+    assert (SEEDS / first.source).read_text(encoding="utf-8")[first.start : first.end] == first.quote
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Who speaks for the Kremlin?", "Peskov"),
+    ("What ministry did Medinsky once run?", "culture minister"),
+])
+def test_derived_words_meet_the_words_they_come_from(public_api, question, expected):
+    assert expected in public_api.ask(question).text
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\n\t", "\x00\x01"])

@@ -1,0 +1,156 @@
+"""What kind of thing a question asks for, and whether a sentence contains one.
+
+"How old is Medinsky?" is on topic for every sentence that names Medinsky, but only a
+sentence with an age in it answers it. Judging the expected answer from the question's
+opening words lets the offline answerer refuse when no retrieved sentence holds that kind
+of answer, instead of quoting the nearest sentence about the right person.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from rag.vocabulary import DEMONYMS
+
+AnswerType = Callable[[str], object]
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_NUMBER_WORDS = (
+    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|"
+    "millions?|tens"
+)
+# A quantity, not a year: "how many" is not answered by "in 2022".
+_NUMBER = re.compile(
+    rf"\b(?!(?:19|20)\d\d\b)\d|\b({_NUMBER_WORDS}|half|third|quarter|fifth)\b", re.IGNORECASE
+)
+_QUANTITY = rf"(?:\d[\d,.]*|{_NUMBER_WORDS}|a few|several|an?)"
+_UNITS = r"(?:second|minute|hour|day|week|month|year|kilomet(?:re|er)|km|mile|met(?:re|er))s?"
+#: "less than two hours", "the 1,000-kilometre front", "a 30-day ceasefire".
+_MEASURE = re.compile(rf"\b{_QUANTITY}[\s-]+{_UNITS}\b", re.IGNORECASE)
+_TIME = re.compile(
+    rf"\d|\b({_WEEKDAYS}|{_MONTHS}|spring|summer|autumn|winter|morning|afternoon|evening|night|"
+    r"week|weekend|month|year|today|yesterday)\b",
+    re.IGNORECASE,
+)
+_CLOCK = re.compile(r"\b\d{1,2}(:\d\d)?\s*(a\.?m\b\.?|p\.?m\b\.?)|\b\d{1,2}:\d\d\b|\b(noon|midnight|o'clock)\b", re.I)
+_DATE = re.compile(
+    rf"\b({_MONTHS}) \d{{1,2}}\b|\b\d{{1,2}} ({_MONTHS})\b|\b\d{{4}}-\d\d-\d\d\b|\bborn\b", re.IGNORECASE
+)
+_AGE = re.compile(r"\b\d{1,3}(-year-old| years? old)\b|\baged? \d{1,3}\b|\bage of \d{1,3}\b", re.I)
+
+_ACCORDING_TO = re.compile(r"^according to [^,]+,\s*", re.I)
+_ASKS_AGE = re.compile(r"^how old\b", re.I)
+_ASKS_MEASURE = re.compile(r"^how long\b", re.I)
+_ASKS_COUNT = re.compile(r"^how many\b", re.I)
+_ASKS_NUMBER = re.compile(
+    r"^(how (much|far)|what (share|percentage|proportion))\b|"
+    r"^what (is|was|are|were) (the )?([\w’']+['’]s )?(temperature|population|price|cost|exchange rate|"
+    r"death toll|budget|salary|turnout|percentage)\b",
+    re.I,
+)
+_ASKS_CLOCK = re.compile(r"^(at )?what time\b", re.I)
+_ASKS_DATE = re.compile(r"^(on )?what date\b|\bdate of birth\b|\bbirthday\b|^when was .+ born\b", re.I)
+_ASKS_TIME = re.compile(r"^(when|since (what|when)|in what year|what year|on (which|what) day)\b", re.I)
+_ASKS_PERSON = re.compile(
+    r"^(who|whom|whose)\b|^(which|name the|what) (\w+ ){0,3}(official|officials|minister|ministers|"
+    r"leader|leaders|adviser|advisers|senator|diplomats?|chiefs?|spokes\w+|envoys?)\b",
+    re.I,
+)
+
+_PARTICLES = r"(?:von|van|der|den|de|del|da|di|al|bin|le|la)"
+_CAPITALISED_RUN = re.compile(rf"\b[A-Z][\w’'-]+(?: (?:{_PARTICLES} )*[A-Z][\w’'-]+)+")
+#: A single surname as the speaker of a quote ("..., Rutte added.").
+_SPEAKER = re.compile(r"[,”\"] (?:([A-Z][a-z]+) (?:said|added|says|noted|told|continued|wrote)|"
+                      r"(?:said|added|says) ([A-Z][a-z]+))\b")
+_HONORIFIC = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Sir)\.? [A-Z][a-z]+")
+#: Capitalised words that make titles and institutions, not personal names.
+_NOT_NAME_WORDS = frozenset(
+    "President Presidential Prime Minister Ministry Foreign Defense Defence Deputy Secretary General "
+    "Chancellor Senator Republican Democrat Office Council Union Commission Kremlin White House State "
+    "Security National European Political Community Department Agency Intelligence Military Director "
+    "Chief Staff Spokesman Spokeswoman Press Aide Adviser Leader Party Parliament Army Forces Air Force "
+    "Base Summit Sea Fleet Guard United Nations States Kingdom Soviet Federal Service Pool Photo "
+    "The A An In On At Of And For To By With From".split()
+) | frozenset(m.capitalize() for m in (_MONTHS + "|" + _WEEKDAYS).split("|")) | frozenset(
+    w.capitalize() for pair in DEMONYMS.items() for w in pair
+)
+_AUXILIARIES = frozenset("did do does were was are is have has had will would could can should".split())
+_WORDS = re.compile(r"[^\W_]+(?:[,.]\d+)*")
+#: How far a counted noun may follow its number ("five civilians", "four lower-level officials").
+_COUNT_REACH = 4
+#: Words after which a number no longer counts the next noun ("30 days and the exchange").
+_CLAUSE_BREAKS = frozenset("and or but while as than".split())
+
+
+def names_a_person(text: str) -> bool:
+    """True when a sentence contains something shaped like a personal name ("Hakan Fidan")."""
+    if _HONORIFIC.search(text):
+        return True
+    for match in _SPEAKER.finditer(text):
+        if (match.group(1) or match.group(2)) not in _NOT_NAME_WORDS:
+            return True
+    for run in _CAPITALISED_RUN.findall(text):
+        words = [w.rstrip("’'s") if w.endswith(("’s", "'s")) else w for w in run.split()]
+        names = [w for w in words if w not in _NOT_NAME_WORDS and not w.isupper()]
+        if len(names) >= 2:
+            return True
+    return False
+
+
+def _counted(question: str) -> list[str]:
+    """Word keys for what "how many" counts: its nouns and the verb that follows the auxiliary.
+
+    "How many people were injured?" is answered by "29 injured" as well as "29 people".
+    """
+    words = question.lower().split()[2:]
+    wanted: list[str] = []
+    for i, word in enumerate(words):
+        if word in _AUXILIARIES:
+            wanted.extend(words[i + 1:i + 2])
+            break
+        wanted.append(word)
+    return [_key(w) for w in wanted if len(_key(w)) >= 3]
+
+
+def _key(word: str) -> str:
+    return re.sub(r"[^\w]", "", word.lower()).removesuffix("s")[:5]
+
+
+def _count_of(keys: list[str]) -> AnswerType:
+    def has_count(text: str) -> bool:
+        tokens = [t.lower() for t in _WORDS.findall(text)]
+        for i, token in enumerate(tokens):
+            if _NUMBER.fullmatch(token) or (token[0].isdigit() and not re.fullmatch(r"(19|20)\d\d", token)):
+                for t in tokens[i + 1:i + 1 + _COUNT_REACH]:
+                    if t in _CLAUSE_BREAKS:
+                        break
+                    if any(t.startswith(k) for k in keys):
+                        return True
+        return False
+
+    return has_count
+
+
+def answer_type(question: str) -> AnswerType | None:
+    """A test a sentence must pass to answer the question, judged from its opening words."""
+    question = _ACCORDING_TO.sub("", question.strip())
+    if _ASKS_AGE.search(question):
+        return _AGE.search
+    if _ASKS_MEASURE.search(question):
+        return _MEASURE.search
+    if _ASKS_COUNT.search(question):
+        keys = _counted(question)
+        return _count_of(keys) if keys else _NUMBER.search
+    if _ASKS_NUMBER.search(question):
+        return _NUMBER.search
+    if _ASKS_CLOCK.search(question):
+        return _CLOCK.search
+    if _ASKS_DATE.search(question):
+        return _DATE.search
+    if _ASKS_TIME.search(question):
+        return _TIME.search
+    if _ASKS_PERSON.search(question):
+        return names_a_person
+    return None
