@@ -50,6 +50,7 @@ test-fast: install-dev
 
 eval: install
 	$(BIN)/rag eval --gold eval/gold.jsonl --out eval/out --check eval/thresholds.json
+	$(BIN)/rag eval --gold eval/holdout.jsonl --out eval/out-holdout
 
 bench: install-dev
 	$(BIN)/python bench/run.py
