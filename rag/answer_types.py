@@ -82,6 +82,9 @@ _WORDS = re.compile(r"[^\W_]+(?:[,.]\d+)*")
 _COUNT_REACH = 4
 #: Words after which a number no longer counts the next noun ("30 days and the exchange").
 _CLAUSE_BREAKS = frozenset("and or but while as than".split())
+_FUNCTION_WORDS = frozenset("the a an of in on at to from for with by about their its his her".split())
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_NUMBER_WORD = re.compile(rf"(?:{_NUMBER_WORDS}|half|third|quarter|fifth)", re.IGNORECASE)
 
 
 def names_a_person(text: str) -> bool:
@@ -111,18 +114,22 @@ def _counted(question: str) -> list[str]:
             wanted.extend(words[i + 1:i + 2])
             break
         wanted.append(word)
-    return [_key(w) for w in wanted if len(_key(w)) >= 3]
+    return [_key(w) for w in wanted if w not in _FUNCTION_WORDS and len(_key(w)) >= 3]
 
 
 def _key(word: str) -> str:
     return re.sub(r"[^\w]", "", word.lower()).removesuffix("s")[:5]
 
 
+def _is_quantity(token: str) -> bool:
+    return (token[0].isdigit() and not _YEAR.fullmatch(token)) or bool(_NUMBER_WORD.fullmatch(token))
+
+
 def _count_of(keys: list[str]) -> AnswerType:
     def has_count(text: str) -> bool:
         tokens = [t.lower() for t in _WORDS.findall(text)]
         for i, token in enumerate(tokens):
-            if _NUMBER.fullmatch(token) or (token[0].isdigit() and not re.fullmatch(r"(19|20)\d\d", token)):
+            if _is_quantity(token):
                 for t in tokens[i + 1:i + 1 + _COUNT_REACH]:
                     if t in _CLAUSE_BREAKS:
                         break
