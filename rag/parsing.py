@@ -109,6 +109,11 @@ def strip_tags(text: str) -> str:
     return _TAG.sub("", text)
 
 
+def strip_trailer(text: str) -> str:
+    """Text without the stray `/rel` that ends some articles (so excerpts do not show it)."""
+    return _TRAILER.sub("", text)
+
+
 def clean_text(text: str) -> str:
     """Text as shown and embedded: tags removed, entities decoded, whitespace collapsed."""
     return " ".join(html.unescape(strip_tags(text)).split())

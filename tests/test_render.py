@@ -56,3 +56,13 @@ def test_article_view_highlights_the_quote_and_refuses_paths_outside_seeds(tmp_p
     assert "not available" in article_html(SEEDS, evil)
     assert safe_path(SEEDS, "../pyproject.toml") is None
     assert safe_path(SEEDS, SOURCE) is not None
+
+
+def test_excerpt_leaves_out_the_stray_trailer_at_an_article_end():
+    source = "003_f4afef2fd7492f2d.txt"
+    raw = (SEEDS / source).read_text(encoding="utf-8")
+    start = raw.index("She said the measures")
+    end = raw.index("consortium.", start) + len("consortium.")
+    last = Citation(number=1, source=source, quote=raw[start:end], text=raw[start:end], start=start, end=end)
+    shown = excerpt(last, raw)
+    assert shown.endswith("consortium.</mark>") and "/rel" not in shown

@@ -12,6 +12,7 @@ from pathlib import Path
 from rag.citations import read_source
 from rag.models import Answer, Citation
 from rag.parsing import strip_tags as _plain
+from rag.parsing import strip_trailer
 #: Characters of context shown on each side of a quote in the sources list.
 EXCERPT = 90
 OFFLINE_LABEL = "offline: quoted from the articles"
@@ -26,7 +27,7 @@ def excerpt(citation: Citation, raw: str | None) -> str:
     if raw is None:
         return f"<mark>{html.escape(citation.text)}</mark>"
     before = " ".join(_plain(raw[max(0, citation.start - EXCERPT) : citation.start]).split())
-    after = " ".join(_plain(raw[citation.end : citation.end + EXCERPT]).split())
+    after = " ".join(_plain(strip_trailer(raw[citation.end : citation.end + EXCERPT])).split())
     before = ("…" + before.split(" ", 1)[-1]) if citation.start > EXCERPT and " " in before else before
     after = (after.rsplit(" ", 1)[0] + "…") if " " in after else after
     return f"{html.escape(before)} <mark>{html.escape(citation.text)}</mark> {html.escape(after)}".strip()
