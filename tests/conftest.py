@@ -81,7 +81,9 @@ def public_api(index_dir: Path, monkeypatch: pytest.MonkeyPatch):
 
 @pytest.fixture(scope="session")
 def gold() -> list[dict]:
-    return [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The gold and held-out questions together: every question we wrote by reading the articles."""
+    lines = [line for path in (GOLD, GOLD.with_name("holdout.jsonl")) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [json.loads(line) for line in lines if line.strip()]
 
 
 @pytest.fixture
