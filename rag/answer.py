@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from rag.answer_types import answer_type
 from rag.models import Chunk
-from rag.vocabulary import DEMONYMS, DERIVED, IRREGULAR
+from rag.vocabulary import NORMAL_FORMS
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 #: Weights of the evidence score, chosen by grid search on the gold set (README, "Calibration").
@@ -85,7 +85,7 @@ class Lexicon:
         words = [w.lower().replace("’", "'").removesuffix("'s") for w in _WORD.findall(text)]
         # "low-level" also counts as "low" and "level", so "lower-level officials" meets "level".
         words += [part for w in words if "-" in w for part in w.split("-")]
-        words = [IRREGULAR.get(w, DEMONYMS.get(w, DERIVED.get(w, w))) for w in words if w not in self.stopwords]
+        words = [NORMAL_FORMS.get(w, w) for w in words if w not in self.stopwords]
         with self._stem_lock:
             return self._stemmer.stemWords(words)
 

@@ -22,9 +22,8 @@ _NUMBER_WORDS = (
     "millions?|tens"
 )
 # A quantity, not a year: "how many" is not answered by "in 2022".
-_NUMBER = re.compile(
-    rf"\b(?!(?:19|20)\d\d\b)\d|\b({_NUMBER_WORDS}|half|third|quarter|fifth)\b", re.IGNORECASE
-)
+_NUMBER_WORD = re.compile(rf"(?:{_NUMBER_WORDS}|half|third|quarter|fifth)", re.IGNORECASE)
+_NUMBER = re.compile(rf"\b(?!(?:19|20)\d\d\b)\d|\b{_NUMBER_WORD.pattern}\b", re.IGNORECASE)
 _QUANTITY = rf"(?:\d[\d,.]*|{_NUMBER_WORDS}|a few|several|an?)"
 _UNITS = r"(?:second|minute|hour|day|week|month|year|kilomet(?:re|er)|km|mile|met(?:re|er))s?"
 #: "less than two hours", "the 1,000-kilometre front", "a 30-day ceasefire".
@@ -84,7 +83,6 @@ _COUNT_REACH = 4
 _CLAUSE_BREAKS = frozenset("and or but while as than".split())
 _FUNCTION_WORDS = frozenset("the a an of in on at to from for with by about their its his her".split())
 _YEAR = re.compile(r"(?:19|20)\d\d")
-_NUMBER_WORD = re.compile(rf"(?:{_NUMBER_WORDS}|half|third|quarter|fifth)", re.IGNORECASE)
 
 
 def names_a_person(text: str) -> bool:

@@ -33,3 +33,5 @@ DERIVED = {
     "spokespeople": "speak", "ministry": "minister", "ministries": "minister", "leader": "lead",
     "leaders": "lead", "leadership": "lead", "presidency": "president",
 }
+#: Each word's normal form for matching, from all the tables above.
+NORMAL_FORMS = {**DERIVED, **DEMONYMS, **IRREGULAR}
