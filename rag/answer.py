@@ -24,7 +24,7 @@ from rag.models import Chunk
 from rag.vocabulary import NORMAL_FORMS
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
-#: Weights of the evidence score, chosen by grid search on the gold set (README, "Calibration").
+#: Weights of the evidence score, chosen by grid search on the gold set (README, "Refusal").
 W_COSINE, W_SENTENCE, W_CONTEXT, W_TYPE = 0.3, 0.5, 0.1, 0.2
 #: Further sentences are quoted when their score is this close to the best one.
 RUNNER_UP_MARGIN = 0.12
