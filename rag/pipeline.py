@@ -121,6 +121,12 @@ class Pipeline:
     def evidence(self, query: str, sources: Sequence[str] | None = None) -> list[Evidence]:
         """Hybrid candidates re-ranked by the evidence score, best first."""
         retriever, lexicon = self.retriever()
+        return self._scored(retriever, lexicon, query, sources)
+
+    @staticmethod
+    def _scored(
+        retriever: HybridRetriever, lexicon: Lexicon, query: str, sources: Sequence[str] | None
+    ) -> list[Evidence]:
         found = retriever.search(query, CANDIDATES, set(sources) if sources else None)
         return score_candidates(query, found, lexicon)
 
@@ -173,13 +179,13 @@ class Pipeline:
         notice: str | None = None,
     ) -> Answer:
         """The extractive answer: quoted evidence sentences, or a refusal."""
-        scored = self.evidence(query, sources)
-        _, lexicon = self.retriever()
+        retriever, lexicon = self.retriever()  # one index version for the whole answer
+        scored = self._scored(retriever, lexicon, query, sources)
         refuse = unknown_names(query, lexicon)
         evidence = [] if refuse else select_evidence(scored, self.settings.refusal_threshold)
         shown = [ev.chunk.model_copy(update={"score": round(ev.score, 4)}) for ev in scored[: k or self.settings.top_k]]
         kept, stale = self.current([ev.chunk for ev in evidence])
-        kept = self.with_continuations(kept)
+        kept = self.with_continuations(kept, retriever)
         notes = [n for n in (notice, fill("stale_index", files=", ".join(stale)) if stale else None) if n]
         base = Answer(question=question, query=query, text=fill("refusal"), refused=True, sources=shown,
                       notice=" ".join(notes) or None)
@@ -189,9 +195,11 @@ class Pipeline:
         text = compose([chunk for chunk, _ in kept])
         return base.model_copy(update={"text": text, "citations": citations, "refused": False})
 
-    def with_continuations(self, kept: list[tuple[Chunk, str]]) -> list[tuple[Chunk, str]]:
+    @staticmethod
+    def with_continuations(
+        kept: list[tuple[Chunk, str]], retriever: HybridRetriever
+    ) -> list[tuple[Chunk, str]]:
         """Quotes extended by a following sentence that refers back to them (see `continues`)."""
-        retriever, _ = self.retriever()
         quoted = {chunk.id for chunk, _ in kept}
         extended = []
         for chunk, raw in kept:
