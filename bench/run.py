@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from rag.gold import load_gold  # noqa: E402
-from rag.metrics import file_ranks, percentile  # noqa: E402
+from rag.evaluation.gold import load_gold  # noqa: E402
+from rag.evaluation.metrics import file_ranks, percentile  # noqa: E402
 from rag.pipeline import build_pipeline  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
@@ -99,7 +99,7 @@ def quickstart(seeds: Path, questions: list[tuple[str, list[str]]]) -> dict[str,
     from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from rag.embedding import MiniLMEmbedding
+    from rag.index.embedding import MiniLMEmbedding
 
     LISettings.embed_model = MiniLMEmbedding()
     LISettings.llm = None
@@ -128,8 +128,8 @@ def quickstart(seeds: Path, questions: list[tuple[str, list[str]]]) -> dict[str,
 
 def synthetic_corpus(folder: Path, articles: int, per_article: int = 10) -> None:
     """Articles of sentences drawn from the seeds, so the text is realistic news prose."""
-    from rag.chunking import chunk_file
-    from rag.ingest import scan_folder
+    from rag.index.chunking import chunk_file
+    from rag.index.ingest import scan_folder
 
     pool = [r.text for f in scan_folder(SEEDS).files for r in chunk_file(f)]
     rng = random.Random(articles)

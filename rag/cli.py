@@ -140,9 +140,9 @@ def eval_command(gold_path: Path, out: Path, k: int, compare_path: Path | None, 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
-    from rag.evaluate import check_thresholds, compare, run_eval
-    from rag.gold import load_gold
-    from rag.report import write_outputs
+    from rag.evaluation.run import check_thresholds, compare, run_eval
+    from rag.evaluation.gold import load_gold
+    from rag.evaluation.report import write_outputs
 
     pipeline = _pipeline()
     items = load_gold(gold_path, pipeline.seeds_dir)

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.answer import (
+from rag.answer.offline import (
     Evidence,
     Lexicon,
     compose,
@@ -21,14 +21,14 @@ from rag.answer import (
 )
 from rag.citations import cite, read_source
 from rag.errors import IndexNotReadyError, QuestionError
-from rag.followup import condense_offline
-from rag.indexing import Progress, refresh
+from rag.answer.followup import condense_offline
+from rag.index.refresh import Progress, refresh
 from rag.models import Answer, Chunk
-from rag.parsing import clean_text
+from rag.index.parsing import clean_text
 from rag.prompts import fill
-from rag.retrieval import HybridRetriever
+from rag.answer.retrieval import HybridRetriever
 from rag.settings import Settings
-from rag.store import IndexStore, RefreshSummary, make_client
+from rag.index.store import IndexStore, RefreshSummary, make_client
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 #: How often a long-lived process checks whether `rag index` published a new version.
@@ -54,10 +54,10 @@ def clean_question(question: object, limit: int) -> str:
 def make_embedder(settings: Settings) -> Any:
     """The embedding model the settings name (the packaged MiniLM by default)."""
     if settings.embedding == "openai":
-        from rag.embedding_openai import OpenAIEmbedder
+        from rag.index.embedding_openai import OpenAIEmbedder
 
         return OpenAIEmbedder(settings)
-    from rag.embedding import MiniLMEmbedding
+    from rag.index.embedding import MiniLMEmbedding
 
     return MiniLMEmbedding()
 
@@ -166,7 +166,7 @@ class Pipeline:
             yield answer.text
             yield answer
             return
-        from rag.generate import stream_llm_answer
+        from rag.llm.answerer import stream_llm_answer
 
         yield from stream_llm_answer(self, text, history, sources, k)
 
@@ -242,7 +242,7 @@ def build_pipeline(settings: Settings) -> Pipeline:
     store = IndexStore(make_client(settings), settings.collection, embedder.model_name, where)
     llm = None
     if settings.llm_enabled:
-        from rag.llm import LLMClient
+        from rag.llm.client import LLMClient
 
         llm = LLMClient(settings)
     return Pipeline(settings, store, embedder, llm)

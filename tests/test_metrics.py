@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from rag.evaluate import check_thresholds, summarize
-from rag.metrics import (
+from rag.evaluation.run import check_thresholds, summarize
+from rag.evaluation.metrics import (
     bootstrap_ci,
     citation_precision_recall,
     exact_match,

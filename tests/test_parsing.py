@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.chunking import chunk_file
-from rag.ingest import SourceFile
-from rag.parsing import clean_text, parse_article
+from rag.index.chunking import chunk_file
+from rag.index.ingest import SourceFile
+from rag.index.parsing import clean_text, parse_article
 
 from conftest import SEEDS
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from rag.citations import read_source
 from rag.models import Answer, Citation
-from rag.parsing import strip_tags as _plain
-from rag.parsing import strip_trailer
+from rag.index.parsing import strip_tags as _plain
+from rag.index.parsing import strip_trailer
 #: Characters of context shown on each side of a quote in the sources list.
 EXCERPT = 90
 OFFLINE_LABEL = "offline: quoted from the articles"

@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from rag.chunking import ChunkRecord, chunk_file
-from rag.ingest import scan_folder
+from rag.index.chunking import ChunkRecord, chunk_file
+from rag.index.ingest import scan_folder
 from rag.settings import Settings
-from rag.store import IndexLock, IndexStore, RefreshSummary
+from rag.index.store import IndexLock, IndexStore, RefreshSummary
 
 #: Called with (records embedded so far, records to embed in total).
 Progress = Callable[[int, int], None]

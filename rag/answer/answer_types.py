@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from rag.vocabulary import DEMONYMS
+from rag.answer.vocabulary import DEMONYMS
 
 AnswerType = Callable[[str], object]
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from pydantic import PrivateAttr
 
-from rag.embedding import ArrayEmbedding
+from rag.index.embedding import ArrayEmbedding
 from rag.errors import RagError
 from rag.settings import Settings
 

@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answer import Lexicon, coverage
-from rag.chunking import split_sentences
+from rag.answer.offline import Lexicon, coverage
+from rag.index.chunking import split_sentences
 from rag.models import Chunk
 from rag.prompts import fill
 

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from rag.citations import verify
-from rag.gold import GoldItem
-from rag.indexing import Progress
-from rag.metrics import (
+from rag.evaluation.gold import GoldItem
+from rag.index.refresh import Progress
+from rag.evaluation.metrics import (
     bootstrap_ci,
     citation_precision_recall,
     exact_match,

@@ -11,8 +11,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from rag.ingest import SourceFile
-from rag.parsing import ParsedArticle, clean_text, parse_article
+from rag.index.ingest import SourceFile
+from rag.index.parsing import ParsedArticle, clean_text, parse_article
 
 # A sentence ends at . ! ? (with closing quotes or brackets) before whitespace and
 # something that can start a sentence.

@@ -4,7 +4,7 @@ With no LLM, the honest answer is the article's own words. Candidates from hybri
 retrieval are re-scored by an evidence score that combines meaning (cosine between the
 question and the sentence) with coverage (how much of the question's rare vocabulary the
 sentence and its neighbours contain, weighted by IDF). Coverage and the expected answer
-type (`rag.answer_types`) are what catch on-topic questions the articles cannot answer:
+type (`rag.answer.answer_types`) are what catch on-topic questions the articles cannot answer:
 "How old is Medinsky?" matches Medinsky sentences in meaning, but none of them states an
 age. The refusal threshold is calibrated on the gold questions by `rag eval` (see README,
 with figures on a held-out set), not guessed.
@@ -19,9 +19,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 
-from rag.answer_types import answer_type
+from rag.answer.answer_types import answer_type
 from rag.models import Chunk
-from rag.vocabulary import NORMAL_FORMS
+from rag.answer.vocabulary import NORMAL_FORMS
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 #: Weights of the evidence score, chosen by grid search on the gold set (README, "Refusal").

@@ -7,9 +7,9 @@ from typing import Any
 
 from rag.citations import cite
 from rag.errors import LLMUnavailableError
-from rag.followup import condense_offline, turns
-from rag.grounding import Passage, ground, render_passages
-from rag.llm import REFUSAL_TOKEN, LLMClient
+from rag.answer.followup import condense_offline, turns
+from rag.llm.grounding import Passage, ground, render_passages
+from rag.llm.client import REFUSAL_TOKEN, LLMClient
 from rag.models import Answer
 from rag.prompts import fill
 
