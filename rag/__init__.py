@@ -6,17 +6,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import QuestionError, RagError
-from rag.models import Answer, Chunk, Citation
+from rag.models import Answer, Chunk, Citation, Done, Event, Notice, TextDelta
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
 
-__all__ = ["Answer", "Chunk", "Citation", "QuestionError", "RagError", "ask", "default_pipeline", "retrieve"]
+__all__ = [
+    "Answer", "Chunk", "Citation", "Done", "Event", "Notice", "QuestionError", "RagError", "TextDelta",
+    "ask", "ask_stream", "default_pipeline", "retrieve",
+]
 
 
 @lru_cache(maxsize=1)
@@ -38,11 +41,50 @@ def default_pipeline() -> Pipeline:
     return pipeline
 
 
-def ask(question: str, history: Sequence[Any] | None = None, **options: Any) -> Answer:
-    """Answer a question from the articles; see `Pipeline.ask` for the options."""
-    return default_pipeline().ask(question, history=history, **options)
+def _filter(sources: Iterable[str] | None, date_from: str | None, date_to: str | None) -> Any:
+    from rag.answer.filters import SearchFilter
+
+    return SearchFilter.of(sources, date_from, date_to)
 
 
-def retrieve(question: str, k: int | None = None, **options: Any) -> list[Chunk]:
+def ask_stream(
+    question: str,
+    history: Sequence[Any] | None = None,
+    *,
+    sources: Iterable[str] | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    k: int | None = None,
+) -> Iterator[Event]:
+    """Events for one answer: `TextDelta`s and `Notice`s, then `Done(answer)`.
+
+    `sources` limits the answer to those files; `date_from`/`date_to` (YYYY-MM-DD) to
+    articles dated in that range; `history` is [(question, answer), …] or chat messages.
+    """
+    where = _filter(sources, date_from, date_to)
+    return default_pipeline().ask_stream(question, history, where, k)
+
+
+def ask(
+    question: str,
+    history: Sequence[Any] | None = None,
+    *,
+    sources: Iterable[str] | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    k: int | None = None,
+) -> Answer:
+    """Answer a question from the articles with verified citations, or refuse plainly."""
+    return default_pipeline().ask(question, history, _filter(sources, date_from, date_to), k)
+
+
+def retrieve(
+    question: str,
+    k: int | None = None,
+    *,
+    sources: Iterable[str] | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> list[Chunk]:
     """The k best sentence chunks for a question, best first."""
-    return default_pipeline().retrieve(question, k=k, **options)
+    return default_pipeline().retrieve(question, k, _filter(sources, date_from, date_to))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+from rag.index.parsing import clean_text
 from rag.models import Chunk, Citation
+
 
 def cite(number: int, chunk: Chunk, raw: str) -> Citation:
     """A citation for `chunk`, its quote taken from the raw file at the chunk's offsets."""
@@ -45,3 +48,23 @@ def verify(citation: Citation, seeds_dir: Path) -> bool:
     text = read_source(seeds_dir, citation.source)
     return text is not None and text[citation.start : citation.end] == citation.quote
 
+
+def still_in_files(seeds_dir: Path, chunks: Sequence[Chunk]) -> tuple[list[tuple[Chunk, str]], list[str]]:
+    """Chunks whose file still holds the indexed sentence, each with its file's text, and
+    the files that changed since `rag index`.
+
+    A file edited after indexing would make a quote that no longer verifies; such chunks
+    are dropped and the file named, rather than citing text that is not there.
+    """
+    raws: dict[str, str | None] = {}
+    kept: list[tuple[Chunk, str]] = []
+    stale: list[str] = []
+    for chunk in chunks:
+        if chunk.source not in raws:
+            raws[chunk.source] = read_source(seeds_dir, chunk.source)
+        raw = raws[chunk.source]
+        if raw is not None and clean_text(raw[chunk.start : chunk.end]) == chunk.text:
+            kept.append((chunk, raw))
+        elif chunk.source not in stale:
+            stale.append(chunk.source)
+    return kept, stale

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -51,3 +54,37 @@ class Answer(BaseModel):
     )
     notice: str | None = Field(None, description="One line on degraded service, e.g. LLM down.")
     sources: list[Chunk] = Field(default_factory=list, description="Passages retrieved.")
+    index_version: str | None = Field(None, description="The index version (collection) that answered.")
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the answer text as it is produced (the LLM streams; offline is one piece)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One line on degraded service, sent before the answer (e.g. the LLM is down)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Done:
+    """The final, verified answer; always the last event of a stream."""
+
+    answer: Answer
+
+
+#: What `ask_stream` yields: any number of deltas and notices, then exactly one `Done`.
+Event = TextDelta | Notice | Done
+
+
+def final_answer(events: Iterable[Event]) -> Answer:
+    """The answer that closes a stream of events."""
+    for event in events:
+        if isinstance(event, Done):
+            return event.answer
+    raise RuntimeError("the answer stream ended without an answer")

@@ -1,54 +1,36 @@
-"""Wiring: `build_pipeline(settings)` returns the object every front end talks to."""
+"""Wiring: `build_pipeline(settings)` returns the object every front end talks to.
+
+The pipeline owns no answering logic. It checks the question, takes one index snapshot
+(reloaded when `rag index` publishes a new version) and hands both to the answerer the
+settings chose; the CLI, the chat, the Python API and the eval all go through `ask_stream`.
+"""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rag.answer.offline import (
-    Evidence,
-    Lexicon,
-    compose,
-    continues,
-    join,
-    score_candidates,
-    select_evidence,
-    unknown_names,
-)
-from rag.citations import cite, read_source
-from rag.errors import IndexNotReadyError, QuestionError
-from rag.answer.followup import condense_offline
-from rag.index.refresh import Progress, refresh
-from rag.models import Answer, Chunk
-from rag.index.parsing import clean_text
-from rag.prompts import fill
+from rag.answer.filters import SearchFilter
+from rag.answer.offline import OfflineAnswerer
+from rag.answer.protocol import Answerer, Question, clean_question
 from rag.answer.retrieval import HybridRetriever
-from rag.settings import Settings
+from rag.answer.snapshot import IndexSnapshot
+from rag.errors import IndexNotReadyError
+from rag.index.refresh import Progress, refresh
 from rag.index.store import IndexStore, RefreshSummary, make_client
+from rag.models import Answer, Chunk, Done, Event, final_answer
+from rag.settings import Settings
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+if TYPE_CHECKING:
+    from rag.llm.client import LLMClient
+
 #: How often a long-lived process checks whether `rag index` published a new version.
 POINTER_CHECK_SECONDS = 2.0
-#: Candidates the evidence score re-ranks (more than top_k: the best quote is not always first).
-CANDIDATES = 20
 
 History = Sequence[Any]
-
-
-def clean_question(question: object, limit: int) -> str:
-    """The question with control characters blanked, or QuestionError."""
-    if not isinstance(question, str):
-        raise QuestionError(fill("empty_question"))
-    text = " ".join(_CONTROL.sub(" ", question).split())
-    if not text:
-        raise QuestionError(fill("empty_question"))
-    if len(text) > limit:
-        raise QuestionError(fill("too_long", length=f"{len(text):,}", limit=f"{limit:,}"))
-    return text
 
 
 def make_embedder(settings: Settings) -> Any:
@@ -63,16 +45,19 @@ def make_embedder(settings: Settings) -> Any:
 
 
 class Pipeline:
-    """Retrieval and answering over one index; safe to share between threads."""
+    """Questions in, events out, over the live index version; safe to share between threads."""
 
-    def __init__(self, settings: Settings, store: IndexStore, embedder: Any, llm: Any = None) -> None:
+    def __init__(
+        self, settings: Settings, store: IndexStore, embedder: Any, answerer: Answerer, llm: LLMClient | None = None
+    ) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
+        self.answerer = answerer
+        #: The configured LLM, if any (the eval's judge uses it too).
         self.llm = llm
         self._lock = threading.Lock()
-        self._retriever: HybridRetriever | None = None
-        self._lexicon: Lexicon | None = None
+        self._snapshot: IndexSnapshot | None = None
         self._checked = 0.0
 
     @property
@@ -81,7 +66,7 @@ class Pipeline:
 
     @property
     def mode(self) -> str:
-        return self.llm.model if self.llm is not None else "offline"
+        return self.answerer.mode
 
     def index(self, progress: Progress | None = None) -> RefreshSummary:
         """Build or refresh the index from the seeds folder."""
@@ -90,159 +75,63 @@ class Pipeline:
             self._checked = 0.0
         return summary
 
-    def retriever(self) -> tuple[HybridRetriever, Lexicon]:
-        """The retriever for the live index version, reloaded after a refresh."""
+    def snapshot(self) -> IndexSnapshot:
+        """The live index version, reloaded at most every POINTER_CHECK_SECONDS after a refresh."""
         now = time.monotonic()
         with self._lock:
-            if self._retriever is not None and now - self._checked < POINTER_CHECK_SECONDS:
-                return self._retriever, self._lexicon  # type: ignore[return-value]
+            if self._snapshot is not None and now - self._checked < POINTER_CHECK_SECONDS:
+                return self._snapshot
             self._checked = now
             try:
                 collection = self.store.active()
             except IndexNotReadyError:
-                if self._retriever is not None:
-                    return self._retriever, self._lexicon  # type: ignore[return-value]
+                if self._snapshot is not None:
+                    return self._snapshot
                 raise
-            if self._retriever is None or self._retriever.collection_name != collection.name:
-                records = self.store.all_records(collection)
-                self._retriever = HybridRetriever(collection, records, self.embedder)
-                self._lexicon = Lexicon(c.text for c in self._retriever.chunks.values())
-            return self._retriever, self._lexicon  # type: ignore[return-value]
+            if self._snapshot is None or self._snapshot.version != collection.name:
+                retriever = HybridRetriever(collection, self.store.all_records(collection), self.embedder)
+                self._snapshot = IndexSnapshot.build(retriever, self.seeds_dir)
+            return self._snapshot
 
-    def articles(self) -> list[Chunk]:
-        """One chunk per indexed article (its first sentence), for titles, dates and filters."""
-        retriever, _ = self.retriever()
-        first: dict[str, Chunk] = {}
-        for chunk in retriever.chunks.values():
-            if chunk.source not in first or chunk.position < first[chunk.source].position:
-                first[chunk.source] = chunk
-        return [first[s] for s in sorted(first)]
+    def articles(self, where: SearchFilter | None = None) -> list[Chunk]:
+        """One chunk per indexed article (its first sentence), optionally only those a filter allows."""
+        return self.snapshot().articles(where)
 
-    def evidence(self, query: str, sources: Sequence[str] | None = None) -> list[Evidence]:
-        """Hybrid candidates re-ranked by the evidence score, best first."""
-        retriever, lexicon = self.retriever()
-        return self._scored(retriever, lexicon, query, sources)
-
-    @staticmethod
-    def _scored(
-        retriever: HybridRetriever, lexicon: Lexicon, query: str, sources: Sequence[str] | None
-    ) -> list[Evidence]:
-        found = retriever.search(query, CANDIDATES, set(sources) if sources else None)
-        return score_candidates(query, found, lexicon)
-
-    def retrieve(
-        self, question: str, k: int | None = None, sources: Sequence[str] | None = None
-    ) -> list[Chunk]:
+    def retrieve(self, question: str, k: int | None = None, where: SearchFilter | None = None) -> list[Chunk]:
         """The k best sentence chunks for a question, best first; `.score` is the evidence score."""
         query = clean_question(question, self.settings.max_question_chars)
-        ranked = self.evidence(query, sources)[: k or self.settings.top_k]
+        ranked = self.snapshot().evidence(query, where)[: k or self.settings.top_k]
         return [ev.chunk.model_copy(update={"score": round(ev.score, 4)}) for ev in ranked]
 
+    def ask_stream(
+        self, question: str, history: History | None = None, where: SearchFilter | None = None, k: int | None = None
+    ) -> Iterator[Event]:
+        """Events for one answer: text deltas and notices, then `Done` with the final `Answer`."""
+        checked = Question(clean_question(question, self.settings.max_question_chars), history, where,
+                           k or self.settings.top_k)
+        snapshot = self.snapshot()
+        for event in self.answerer.stream(checked, snapshot):
+            if isinstance(event, Done):
+                event = Done(event.answer.model_copy(update={"index_version": snapshot.version}))
+            yield event
+
     def ask(
-        self,
-        question: str,
-        history: History | None = None,
-        sources: Sequence[str] | None = None,
-        k: int | None = None,
+        self, question: str, history: History | None = None, where: SearchFilter | None = None, k: int | None = None
     ) -> Answer:
         """Answer from the articles with verified citations, or refuse plainly."""
-        answer = None
-        for item in self.ask_stream(question, history, sources, k):
-            answer = item
-        assert isinstance(answer, Answer)
-        return answer
-
-    def ask_stream(
-        self,
-        question: str,
-        history: History | None = None,
-        sources: Sequence[str] | None = None,
-        k: int | None = None,
-    ) -> Iterator[str | Answer]:
-        """Yield answer text as it arrives, then the final `Answer` (one code path for all)."""
-        text = clean_question(question, self.settings.max_question_chars)
-        if self.llm is None:
-            answer = self.answer_offline(text, condense_offline(text, history), sources, k)
-            yield answer.text
-            yield answer
-            return
-        from rag.llm.answerer import stream_llm_answer
-
-        yield from stream_llm_answer(self, text, history, sources, k)
-
-    def answer_offline(
-        self,
-        question: str,
-        query: str,
-        sources: Sequence[str] | None,
-        k: int | None = None,
-        notice: str | None = None,
-    ) -> Answer:
-        """The extractive answer: quoted evidence sentences, or a refusal."""
-        retriever, lexicon = self.retriever()  # one index version for the whole answer
-        scored = self._scored(retriever, lexicon, query, sources)
-        refuse = unknown_names(query, lexicon)
-        evidence = [] if refuse else select_evidence(scored, self.settings.refusal_threshold)
-        shown = [ev.chunk.model_copy(update={"score": round(ev.score, 4)}) for ev in scored[: k or self.settings.top_k]]
-        kept, stale = self.current([ev.chunk for ev in evidence])
-        kept = self.with_continuations(kept, retriever)
-        notes = [n for n in (notice, fill("stale_index", files=", ".join(stale)) if stale else None) if n]
-        base = Answer(question=question, query=query, text=fill("refusal"), refused=True, sources=shown,
-                      notice=" ".join(notes) or None)
-        if not kept:
-            return base
-        citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
-        text = compose([chunk for chunk, _ in kept])
-        return base.model_copy(update={"text": text, "citations": citations, "refused": False})
-
-    @staticmethod
-    def with_continuations(
-        kept: list[tuple[Chunk, str]], retriever: HybridRetriever
-    ) -> list[tuple[Chunk, str]]:
-        """Quotes extended by a following sentence that refers back to them (see `continues`)."""
-        quoted = {chunk.id for chunk, _ in kept}
-        extended = []
-        for chunk, raw in kept:
-            following = retriever.by_position.get((chunk.source, chunk.position + 1))
-            if (
-                following is not None
-                and following.id not in quoted
-                and continues(following)
-                and clean_text(raw[following.start : following.end]) == following.text
-            ):
-                chunk = join(chunk, following)
-            extended.append((chunk, raw))
-        return extended
-
-    def current(self, chunks: Sequence[Chunk]) -> tuple[list[tuple[Chunk, str]], list[str]]:
-        """Chunks whose file still holds the indexed sentence, each with its file's text.
-
-        A file edited after `rag index` would make a quote that no longer verifies; such
-        chunks are dropped and the file named, rather than citing text that is not there.
-        """
-        raws: dict[str, str | None] = {}
-        kept, stale = [], []
-        for chunk in chunks:
-            if chunk.source not in raws:
-                raws[chunk.source] = read_source(self.seeds_dir, chunk.source)
-            raw = raws[chunk.source]
-            if raw is not None and clean_text(raw[chunk.start : chunk.end]) == chunk.text:
-                kept.append((chunk, raw))
-            elif chunk.source not in stale:
-                stale.append(chunk.source)
-        return kept, stale
+        return final_answer(self.ask_stream(question, history, where, k))
 
 
 def build_pipeline(settings: Settings) -> Pipeline:
-    """Construct the pipeline from settings: client, store, embedder, optional LLM."""
+    """Construct the pipeline from settings: client, store, embedder, answerer."""
     embedder = make_embedder(settings)
-    where = (
-        f"{settings.chroma_host}:{settings.chroma_port}" if settings.server_mode else str(settings.index_dir)
-    )
+    where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.server_mode else str(settings.index_dir)
     store = IndexStore(make_client(settings), settings.collection, embedder.model_name, where)
-    llm = None
-    if settings.llm_enabled:
-        from rag.llm.client import LLMClient
+    offline = OfflineAnswerer(settings.refusal_threshold)
+    if not settings.llm_enabled:
+        return Pipeline(settings, store, embedder, offline)
+    from rag.llm.answerer import LLMAnswerer
+    from rag.llm.client import LLMClient
 
-        llm = LLMClient(settings)
-    return Pipeline(settings, store, embedder, llm)
+    llm = LLMClient(settings)
+    return Pipeline(settings, store, embedder, LLMAnswerer(llm, offline), llm)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.offline import Lexicon, continues, coverage, unknown_names
+from rag.answer.lexicon import Lexicon, coverage
+from rag.answer.offline import continues
+from rag.answer.scoring import unknown_names
 from rag.answer.answer_types import answer_type, names_a_person
 from rag.models import Chunk
 

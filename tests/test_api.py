@@ -112,9 +112,17 @@ def test_follow_up_uses_history(public_api):
     assert public_api.ask("What is her job?", history=messages).query == answer.query
 
 
-def test_limit_to_chosen_articles(pipeline):
-    answer = pipeline.ask("Who headed the Russian delegation?", sources=["001_a39661892d0812d2.txt"])
+def test_limit_to_chosen_articles(public_api):
+    answer = public_api.ask("Who headed the Russian delegation?", sources=["001_a39661892d0812d2.txt"])
     assert {c.source for c in answer.citations} == {"001_a39661892d0812d2.txt"}
+    assert {c.source for c in public_api.retrieve("Medinsky", k=20, sources=["001_a39661892d0812d2.txt"])} == {
+        "001_a39661892d0812d2.txt"}
+
+
+def test_date_range_is_applied_inside_the_search(public_api):
+    dated = public_api.retrieve("Medinsky delegation talks", k=30, date_from="2025-05-16", date_to="2025-05-16")
+    assert dated and {c.date for c in dated} == {"2025-05-16"}
+    assert public_api.ask("Who headed the Russian delegation?", date_from="2030-01-01").refused
 
 
 def test_changed_file_after_indexing_is_never_quoted(seeds, make_settings):

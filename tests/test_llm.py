@@ -60,23 +60,24 @@ def test_refusal_token_becomes_a_plain_refusal(llm_pipeline, fake_llm):
 
 
 def test_streaming_yields_deltas_then_the_answer(llm_pipeline, fake_llm):
-    from rag.models import Answer
+    from rag.models import Done, TextDelta
 
     fake_llm.script = [lambda body: Reply(
-        text=f"The Russian team was led by presidential aide Vladimir Medinsky [{passage_with(body, 'Medinsky')}].",
+        text=f"Russia's delegation was headed by Vladimir Medinsky [{passage_with(body, 'Medinsky')}].",
         chunk_words=1)]
     items = list(llm_pipeline().ask_stream("Who headed the Russian delegation?"))
     deltas, final = items[:-1], items[-1]
-    assert isinstance(final, Answer) and len(deltas) >= 5
-    assert all(isinstance(d, str) for d in deltas)
-    assert "".join(deltas).startswith("The Russian team was led by")
+    assert isinstance(final, Done) and len(deltas) >= 5
+    assert all(isinstance(d, TextDelta) for d in deltas), "no fallback notice: the model's answer was grounded"
+    assert "".join(d.text for d in deltas).startswith("Russia's delegation was headed by")
+    assert final.answer.mode == "fake-model" and final.answer.citations and not final.answer.notice
 
 
 def test_refusal_token_is_never_streamed(llm_pipeline, fake_llm):
     fake_llm.script = [lambda body: Reply(text="NOT_IN_ARTICLES", chunk_words=1)]
     items = list(llm_pipeline().ask_stream("How old is Medinsky?"))
-    assert not any(isinstance(i, str) and "NOT_IN" in i for i in items)
-    assert items[-1].refused
+    assert not any("NOT_IN" in getattr(i, "text", "") for i in items)
+    assert items[-1].answer.refused
 
 
 def test_follow_up_is_rewritten_before_retrieval(llm_pipeline, fake_llm):
@@ -192,3 +193,30 @@ def test_live_endpoint_answers_with_verified_citations(index_dir, monkeypatch):
     answer = build_pipeline(load_settings(seeds_dir=SEEDS, index_dir=index_dir)).ask("Who headed the Russian delegation?")
     assert answer.mode != "offline", answer.notice
     assert answer.citations and verified(answer)
+
+
+def test_refresh_during_an_llm_answer_does_not_mix_index_versions(seeds, tmp_path, fake_llm):
+    """The index is re-published while the model is replying; the answer stays on the version it started with."""
+    from rag.pipeline import build_pipeline
+    from rag.settings import load_settings
+
+    pipeline = build_pipeline(load_settings(
+        seeds_dir=seeds, index_dir=tmp_path / "index", _env_file=None, openai_base_url=fake_llm.url,
+        llm_model="fake-model", llm_timeout=20.0))
+    pipeline.index()
+    before = pipeline.snapshot().version
+    new_file = "005_update.txt"
+
+    def refresh_then_reply(body):
+        (seeds / new_file).write_text("Vladimir Medinsky headed the Russian delegation again on Saturday.\n",
+                                      encoding="utf-8")
+        pipeline.index()
+        return Reply(text=f"Russia's delegation was headed by Vladimir Medinsky [{passage_with(body, 'Medinsky')}].")
+
+    fake_llm.script = [refresh_then_reply, lambda body: Reply(text=f"Medinsky [{passage_with(body, 'Saturday')}].")]
+    answer = pipeline.ask("Who headed the Russian delegation?")
+    assert pipeline.store.active_name() != before, "the refresh published a new version mid-answer"
+    assert answer.index_version == before and answer.citations and not answer.notice
+    assert all(c.source != new_file for c in answer.citations + answer.sources)
+    later = pipeline.ask("Who headed the Russian delegation on Saturday?")
+    assert later.index_version == pipeline.store.active_name() != before

@@ -9,7 +9,8 @@ from typing import Any
 import gradio as gr
 
 from rag.errors import RagError
-from rag.models import Answer, Citation
+from rag.answer.filters import SearchFilter
+from rag.models import Answer, Citation, Done, TextDelta
 from rag.pipeline import Pipeline
 from ui.render import answer_message, article_html, mode_label
 
@@ -31,22 +32,10 @@ mark { background: #ffe066; }
 SYSTEM_FONT = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"]
 
 
-def _filter(pipeline: Pipeline, chosen: list[str], date_from: str, date_to: str) -> list[str] | None:
-    """Sources allowed by the article and date filters, or None for no limit."""
-    if not chosen and date_from == "any" and date_to == "any":
-        return None
-    allowed = []
-    for art in pipeline.articles():
-        if chosen and art.source not in chosen:
-            continue
-        if (date_from != "any" or date_to != "any") and art.date is None:
-            continue
-        if date_from != "any" and art.date < date_from:
-            continue
-        if date_to != "any" and art.date > date_to:
-            continue
-        allowed.append(art.source)
-    return allowed
+def _filter(chosen: list[str], date_from: str, date_to: str) -> SearchFilter | None:
+    """The chat's article and date controls as a search filter ("any" means no limit)."""
+    return SearchFilter.of(chosen or None, None if date_from == "any" else date_from,
+                           None if date_to == "any" else date_to)
 
 
 def respond(
@@ -57,19 +46,22 @@ def respond(
     chat = list(chat or []) + [{"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
     yield "", chat, turns, [], gr.update()
     try:
-        sources = _filter(pipeline, chosen, date_from, date_to)
-        if sources == []:
+        where = _filter(chosen, date_from, date_to)
+        if where is not None and not pipeline.articles(where):
             chat[-1]["content"] = "No article matches the chosen filters; widen them and ask again."
             yield "", chat, turns, [], gr.update()
             return
         streamed = ""
-        for item in pipeline.ask_stream(message, history=turns, sources=sources, k=int(k)):
-            if isinstance(item, Answer):
-                answer = item
-                break
-            streamed += item
-            chat[-1]["content"] = streamed
-            yield "", chat, turns, [], gr.update()
+        answer: Answer | None = None
+        for event in pipeline.ask_stream(message, history=turns, where=where, k=int(k)):
+            if isinstance(event, Done):
+                answer = event.answer
+            elif isinstance(event, TextDelta):
+                streamed += event.text
+                chat[-1]["content"] = streamed
+                yield "", chat, turns, [], gr.update()
+        if answer is None:
+            raise RuntimeError("the answer stream ended without an answer")
         chat[-1]["content"] = answer_message(answer, pipeline.seeds_dir)
         turns = list(turns) + [[message, answer.text]]
         citations = [c.model_dump() for c in answer.citations]

@@ -158,20 +158,24 @@ def summarize(records: Sequence[dict[str, Any]], seed: int = 0) -> dict[str, Any
 def run_eval(
     pipeline: Pipeline, items: Sequence[GoldItem], k: int = 5, progress: Progress | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Evaluate every gold item (after one warm-up question) and summarise."""
+    """Evaluate every gold item (after one warm-up question) and summarise.
+
+    With an LLM configured, the same model grades each answered question.
+    """
+    judge_llm = pipeline.llm
     pipeline.ask(items[0].question)
     records = []
     for i, item in enumerate(items, 1):
         record = evaluate_item(pipeline, item, k)
-        if pipeline.llm is not None and item.answerable and not record["refused"]:
-            record.update(judge(pipeline.llm, item, record, record["quotes"]))
+        if judge_llm is not None and item.answerable and not record["refused"]:
+            record.update(judge(judge_llm, item, record, record["quotes"]))
         records.append(record)
         if progress:
             progress(i, len(items))
     summary = summarize(records)
     summary["k"] = k
     summary["mode"] = pipeline.mode
-    summary["judge"] = pipeline.llm.model if pipeline.llm is not None else None
+    summary["judge"] = judge_llm.model if judge_llm is not None else None
     return records, summary
 
 

@@ -117,3 +117,11 @@ def strip_trailer(text: str) -> str:
 def clean_text(text: str) -> str:
     """Text as shown and embedded: tags removed, entities decoded, whitespace collapsed."""
     return " ".join(html.unescape(strip_tags(text)).split())
+
+
+def day_number(date: str | None) -> int:
+    """An ISO date as the integer Chroma can compare (2025-05-16 -> 20250516); 0 when unknown."""
+    if not date:
+        return 0
+    digits = date.replace("-", "")
+    return int(digits) if len(digits) == 8 and digits.isdigit() else 0

@@ -13,6 +13,7 @@ from typing import Any
 
 from rag.index.chunking import ChunkRecord, chunk_file
 from rag.index.ingest import scan_folder
+from rag.index.parsing import day_number
 from rag.settings import Settings
 from rag.index.store import IndexLock, IndexStore, RefreshSummary
 
@@ -38,6 +39,7 @@ def record_metadata(record: ChunkRecord) -> dict[str, Any]:
         "position": record.position,
         "title": record.title or "",
         "date": record.date or "",
+        "day": day_number(record.date),
         "context": record.context,
         "file_sha": record.file_sha,
     }

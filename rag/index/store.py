@@ -24,7 +24,7 @@ from rag.settings import Settings
 log = logging.getLogger(__name__)
 
 #: Bumped when chunking changes, so an old index is rebuilt rather than mixed.
-CHUNK_SCHEMA = "sentences-v1"
+CHUNK_SCHEMA = "sentences-v2"
 
 
 @dataclass

@@ -1,16 +1,23 @@
-"""The LLM answer path: condense a follow-up, prompt with passages, ground the reply."""
+"""The LLM answer path: condense a follow-up, prompt with passages, ground the reply.
+
+Any failure of the endpoint (down, slow, rate-limited, garbage) or a reply that cannot be
+grounded in the passages gives the offline answer with a one-line notice saying why.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from rag.citations import cite
-from rag.errors import LLMUnavailableError
 from rag.answer.followup import condense_offline, turns
-from rag.llm.grounding import Passage, ground, render_passages
+from rag.answer.offline import OfflineAnswerer
+from rag.answer.protocol import Question
+from rag.answer.snapshot import IndexSnapshot
+from rag.citations import cite, still_in_files
+from rag.errors import LLMUnavailableError
 from rag.llm.client import REFUSAL_TOKEN, LLMClient
-from rag.models import Answer
+from rag.llm.grounding import Passage, ground, render_passages
+from rag.models import Answer, Done, Event, Notice, TextDelta
 from rag.prompts import fill
 
 
@@ -55,57 +62,63 @@ def is_refusal(reply: str) -> bool:
     return REFUSAL_TOKEN in reply
 
 
-def passages_for(pipeline: Any, query: str, sources: Sequence[str] | None, k: int) -> list[Passage]:
+def passages_for(snapshot: IndexSnapshot, question: Question, query: str) -> list[Passage]:
     """The top-k evidence sentences, each widened to its neighbours, numbered from 1."""
-    retriever, _ = pipeline.retriever()
-    ranked = pipeline.evidence(query, sources)[:k]
-    return [Passage(n, ev.chunk, tuple(retriever.window(ev.chunk))) for n, ev in enumerate(ranked, 1)]
+    ranked = snapshot.evidence(query, question.where)[: question.k]
+    return [Passage(n, ev.chunk, tuple(snapshot.window(ev.chunk))) for n, ev in enumerate(ranked, 1)]
 
 
-def stream_llm_answer(
-    pipeline: Any, question: str, history: Sequence[Any] | None, sources: Sequence[str] | None, k: int | None
-) -> Iterator[str | Answer]:
-    """The LLM path of `Pipeline.ask_stream`; any failure yields the offline answer with a notice."""
-    llm: LLMClient = pipeline.llm
-    deadline = llm.deadline()
-    query = question
-    k = k or pipeline.settings.top_k
+class LLMAnswerer:
+    """Answers written by an OpenAI-compatible model, with citations grounded in the snapshot."""
 
-    def fallback(notice: str) -> Iterator[str | Answer]:
-        answer = pipeline.answer_offline(question, query, sources, k, notice=notice)
-        yield answer.text
-        yield answer
+    def __init__(self, client: LLMClient, fallback: OfflineAnswerer) -> None:
+        self.client = client
+        self.fallback = fallback
 
-    try:
-        if turns(history):
-            query = condense(llm, question, history or [], deadline)
-    except LLMUnavailableError as exc:
-        query = condense_offline(question, history)
-        yield from fallback(fill("llm_unavailable", reason=str(exc)))
-        return
-    passages = passages_for(pipeline, query, sources, k)
-    shown = [p.hit for p in passages]
-    received: list[str] = []
-    try:
-        yield from stream_reply(llm, messages(query, passages), deadline, received)
-    except LLMUnavailableError as exc:
-        yield from fallback(fill("llm_unavailable", reason=str(exc)))
-        return
-    reply = "".join(received).strip()
-    if not reply:
-        yield from fallback(fill("llm_unavailable", reason="empty reply"))
-        return
-    base = Answer(question=question, query=query, text=fill("refusal"), refused=True, mode=llm.model, sources=shown)
-    if is_refusal(reply):
-        yield base
-        return
-    _, lexicon = pipeline.retriever()
-    grounded = ground(reply, passages, lexicon)
-    kept, _ = pipeline.current(grounded.quotes)
-    if not grounded.quotes or len(kept) < len(grounded.quotes):
-        yield from fallback(fill("unverified"))
-        return
-    citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
-    yield base.model_copy(
-        update={"text": grounded.text, "citations": citations, "refused": False, "unsupported": grounded.unsupported}
-    )
+    @property
+    def mode(self) -> str:
+        return self.client.model
+
+    def _offline(self, question: Question, query: str, snapshot: IndexSnapshot, notice: str) -> Iterator[Event]:
+        yield Notice(notice)
+        answer = self.fallback.answer(question, query, snapshot, notice=notice)
+        yield TextDelta(answer.text)
+        yield Done(answer)
+
+    def stream(self, question: Question, snapshot: IndexSnapshot) -> Iterator[Event]:
+        llm = self.client
+        deadline = llm.deadline()
+        query = question.text
+        try:
+            if turns(question.history):
+                query = condense(llm, question.text, question.history or [], deadline)
+        except LLMUnavailableError as exc:
+            query = condense_offline(question.text, question.history)
+            yield from self._offline(question, query, snapshot, fill("llm_unavailable", reason=str(exc)))
+            return
+        passages = passages_for(snapshot, question, query)
+        received: list[str] = []
+        try:
+            for delta in stream_reply(llm, messages(query, passages), deadline, received):
+                yield TextDelta(delta)
+        except LLMUnavailableError as exc:
+            yield from self._offline(question, query, snapshot, fill("llm_unavailable", reason=str(exc)))
+            return
+        reply = "".join(received).strip()
+        if not reply:
+            yield from self._offline(question, query, snapshot, fill("llm_unavailable", reason="empty reply"))
+            return
+        base = Answer(question=question.text, query=query, text=fill("refusal"), refused=True, mode=llm.model,
+                      sources=[p.hit for p in passages])
+        if is_refusal(reply):
+            yield Done(base)
+            return
+        grounded = ground(reply, passages, snapshot.lexicon)
+        kept, _ = still_in_files(snapshot.seeds_dir, grounded.quotes)
+        if not grounded.quotes or len(kept) < len(grounded.quotes):
+            yield from self._offline(question, query, snapshot, fill("unverified"))
+            return
+        citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
+        yield Done(base.model_copy(
+            update={"text": grounded.text, "citations": citations, "refused": False, "unsupported": grounded.unsupported}
+        ))

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answer.offline import Lexicon, coverage
+from rag.answer.lexicon import Lexicon, coverage
 from rag.index.chunking import split_sentences
 from rag.models import Chunk
 from rag.prompts import fill

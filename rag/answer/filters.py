@@ -1,0 +1,61 @@
+"""Which articles a question may be answered from: chosen files and a date range.
+
+The filter is applied inside each store rather than after a wide search: Chroma gets a
+`where` clause (`$in` on the file, `$gte`/`$lte` on the date stored as a YYYYMMDD number)
+and BM25 scores only the allowed sentences, so a filtered question sees every matching
+sentence however large the corpus is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from rag.index.parsing import day_number
+from rag.models import Chunk
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Limits on the articles searched; every part optional (None: no limit)."""
+
+    sources: frozenset[str] | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    @classmethod
+    def of(
+        cls, sources: Iterable[str] | None = None, date_from: str | None = None, date_to: str | None = None
+    ) -> SearchFilter | None:
+        """A filter, or None when nothing is limited (the fast unfiltered path)."""
+        chosen = frozenset(sources) if sources is not None else None
+        if chosen is None and not date_from and not date_to:
+            return None
+        return cls(chosen, date_from or None, date_to or None)
+
+    def where(self) -> dict[str, Any] | None:
+        """The Chroma `where` clause for this filter."""
+        clauses: list[dict[str, Any]] = []
+        if self.sources is not None:
+            clauses.append({"source": {"$in": sorted(self.sources)}})
+        if self.date_from:
+            clauses.append({"day": {"$gte": day_number(self.date_from)}})
+        if self.date_to:
+            clauses.append({"day": {"$lte": day_number(self.date_to)}})
+        if self.date_to and not self.date_from:
+            clauses.append({"day": {"$gt": 0}})  # undated articles are outside any date range
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def allows(self, chunk: Chunk) -> bool:
+        """The same test in Python, for the keyword side and for the article list."""
+        if self.sources is not None and chunk.source not in self.sources:
+            return False
+        day = day_number(chunk.date)
+        if self.date_from and day < day_number(self.date_from):
+            return False
+        if self.date_to and not 0 < day <= day_number(self.date_to):
+            return False
+        return True

@@ -1,0 +1,90 @@
+"""Word statistics of one index version: stems, stopwords and IDF over its sentences.
+
+Both answerers need them: the offline scorer to weigh which of the question's words a
+sentence holds, the LLM grounding to find the sentence behind a cited passage.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence, Set
+
+from rag.answer.vocabulary import NORMAL_FORMS
+from rag.models import Chunk
+
+WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+
+#: Words that frame a question rather than carry its content.
+QUESTION_WORDS = frozenset(
+    "who whom whose what which when where why how long many much old far time year day week "
+    "name kind sort type".split()
+)
+
+
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | {"did", "does", "say", "said", "according", "much", "many"}
+
+
+class Lexicon:
+    """Stemming and IDF over the indexed sentences."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        import Stemmer
+
+        self._stemmer = Stemmer.Stemmer("english")
+        self._stem_lock = threading.Lock()  # PyStemmer objects are not thread-safe
+        self._chunk_terms: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self.stopwords = _stopwords()
+        df: Counter[str] = Counter()
+        n = 0
+        for text in texts:
+            n += 1
+            df.update(set(self.terms(text)))
+        self._idf = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
+        self._unseen = math.log((n + 1) / 0.5)
+
+    def terms(self, text: str) -> list[str]:
+        """Content-word stems of `text`."""
+        words = [w.lower().replace("’", "'").removesuffix("'s") for w in WORD.findall(text)]
+        # "low-level" also counts as "low" and "level", so "lower-level officials" meets "level".
+        words += [part for w in words if "-" in w for part in w.split("-")]
+        words = [NORMAL_FORMS.get(w, w) for w in words if w not in self.stopwords]
+        with self._stem_lock:
+            return list(self._stemmer.stemWords(words))
+
+    def chunk_terms(self, chunk: Chunk) -> tuple[frozenset[str], frozenset[str]]:
+        """Stems of a chunk's sentence and of its context, computed once per chunk id."""
+        cached = self._chunk_terms.get(chunk.id)
+        if cached is None:
+            sentence = frozenset(self.terms(chunk.text))
+            cached = (sentence, sentence | frozenset(self.terms(chunk.context)))
+            self._chunk_terms[chunk.id] = cached
+        return cached
+
+    def question_terms(self, question: str) -> list[str]:
+        """Content stems of a question, without the words that frame it ("how long")."""
+        kept = [w for w in WORD.findall(question) if w.lower() not in QUESTION_WORDS]
+        return sorted(set(self.terms(" ".join(kept))))
+
+    def idf(self, term: str) -> float:
+        return self._idf.get(term, self._unseen)
+
+    def seen(self, term: str) -> bool:
+        return term in self._idf
+
+    def seen_prefix(self, term: str) -> bool:
+        """True when some indexed term extends this one ("crimea" -> "crimean")."""
+        return len(term) >= 4 and any(t.startswith(term) for t in self._idf)
+
+
+def coverage(question_terms: Sequence[str], text_terms: Set[str], lexicon: Lexicon) -> float:
+    """IDF-weighted share of the question's terms present in a text."""
+    total = sum(lexicon.idf(t) for t in question_terms)
+    if total == 0:
+        return 0.0
+    return sum(lexicon.idf(t) for t in question_terms if t in text_terms) / total
