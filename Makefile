@@ -49,8 +49,7 @@ test-fast: install-dev
 	$(BIN)/python -m pytest -m "not slow"
 
 eval: install
-	$(BIN)/rag eval --gold eval/gold.jsonl --out eval/out --check eval/thresholds.json
-	$(BIN)/rag eval --gold eval/holdout.jsonl --out eval/out-holdout
+	$(BIN)/rag eval $(foreach c,seeds abc-news-50 news100,--corpus eval/corpora/$(c)) --out eval/out --check eval/thresholds.json
 
 bench: install-dev
 	$(BIN)/python bench/run.py

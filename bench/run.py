@@ -31,7 +31,7 @@ from rag.pipeline import build_pipeline  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
 SEEDS = ROOT / "seeds"
-GOLD = ROOT / "eval" / "gold.jsonl"
+GOLD = ROOT / "eval" / "corpora" / "seeds" / "gold.jsonl"
 lines: list[str] = []
 results: dict[str, object] = {}
 

@@ -124,30 +124,104 @@ def ui(host: str, port: int, share: bool) -> None:
 
 
 @main.command("eval")
-@click.option("--gold", "gold_path", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="Gold questions, JSON Lines.")
+@click.option("--gold", "gold_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Gold questions, JSON Lines, about the configured seeds folder.")
+@click.option("--corpus", "corpus_dirs", type=click.Path(path_type=Path, file_okay=False), multiple=True,
+              help="A gold corpus folder (articles + gold.jsonl + holdout.jsonl); repeat to compare corpora.")
+@click.option("--split", type=click.Choice(["gold", "holdout", "all"]), default="all", show_default=True,
+              help="Which questions of each corpus to score.")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("eval/out"),
               show_default=True, help="Folder for the report files.")
 @click.option("--k", type=click.IntRange(1, 50), default=5, show_default=True, help="Sources per question.")
 @click.option("--compare", "compare_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="An earlier summary.json to print deltas against.")
+              help="An earlier summary.json to print deltas against (with --gold).")
 @click.option("--check", "check_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Thresholds JSON; exit 1 when a gated metric falls outside it.")
 @friendly
-def eval_command(gold_path: Path, out: Path, k: int, compare_path: Path | None, check_path: Path | None) -> None:
+def eval_command(
+    gold_path: Path | None, corpus_dirs: tuple[Path, ...], split: str, out: Path, k: int,
+    compare_path: Path | None, check_path: Path | None,
+) -> None:
     """Score the system against gold answers and write a report to --out."""
+    if bool(gold_path) == bool(corpus_dirs):
+        raise click.UsageError("Give either --gold FILE or one or more --corpus DIR.")
+    thresholds = _read_json(check_path) if check_path else None
+    if gold_path:
+        from rag.settings import load_settings
+
+        summary = _eval_one(load_settings(), gold_path, out, k, _read_json(compare_path) if compare_path else None)
+        failures = _gate(summary, thresholds) if thresholds is not None else []
+    else:
+        failures = _eval_corpora(corpus_dirs, split, out, k, thresholds)
+    for failure in failures:
+        click.echo(f"Below threshold: {failure}", err=True)
+    if failures:
+        sys.exit(EXIT_FAILURE)
+    if thresholds is not None:
+        click.echo(f"All gated metrics within thresholds ({check_path}).")
+
+
+def _gate(summary: dict[str, Any], thresholds: dict[str, Any], label: str = "") -> list[str]:
+    from rag.evaluation.run import check_thresholds
+
+    return [f"{label}{failure}" for failure in check_thresholds(summary, thresholds)]
+
+
+def _eval_corpora(
+    corpus_dirs: tuple[Path, ...], split: str, out: Path, k: int, thresholds: dict[str, Any] | None
+) -> list[str]:
+    """Score each corpus (gold and/or held-out), print them side by side, gate the gold splits."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from rag.evaluation.corpora import SPLITS, corpus_settings, load_corpus, overview_markdown, overview_rows
+    from rag.settings import load_settings
+
+    settings = load_settings()
+    corpora = [load_corpus(d) for d in corpus_dirs]
+    summaries: dict[str, dict[str, Any]] = {}
+    failures: list[str] = []
+    for corpus in corpora:
+        scoped = corpus_settings(settings, corpus)
+        for name in SPLITS if split == "all" else (split,):
+            path = corpus.questions(name)
+            if not path.is_file():
+                continue
+            click.echo(f"{corpus.name} / {name}:")
+            summary = _eval_one(scoped, path, out / corpus.name / name, k, None)
+            summaries[f"{corpus.name}/{name}"] = summary
+            if thresholds is not None and name == "gold":
+                gate = thresholds.get(corpus.name)
+                if gate is None:
+                    failures.append(f"{corpus.name}: no thresholds in the --check file")
+                else:
+                    failures += _gate(summary, gate, f"{corpus.name}: ")
+    table = Table(title="Side by side: value (questions)")
+    for column in ("metric", *summaries):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for row in overview_rows(summaries):
+        table.add_row(*row)
+    Console().print(table)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "overview.md").write_text(overview_markdown(summaries), encoding="utf-8")
+    click.echo(f"wrote {out / 'overview.md'}")
+    return failures
+
+
+def _eval_one(settings: Any, gold_path: Path, out: Path, k: int, old: dict[str, Any] | None) -> dict[str, Any]:
+    """Index (incrementally) and score one gold file; print its table and write its report."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
-    from rag.evaluation.run import check_thresholds, compare, run_eval
     from rag.evaluation.gold import load_gold
     from rag.evaluation.report import write_outputs
+    from rag.evaluation.run import compare, run_eval
+    from rag.pipeline import build_pipeline
 
-    pipeline = _pipeline()
+    pipeline = build_pipeline(settings)
+    pipeline.index()  # incremental: a no-op when the folder has not changed since the last run
     items = load_gold(gold_path, pipeline.seeds_dir)
-    old = _read_json(compare_path) if compare_path else None
-    thresholds = _read_json(check_path) if check_path else None
     console = Console()
     with Progress(TextColumn("Evaluating"), BarColumn(), MofNCompleteColumn(), console=console, transient=True) as bar:
         task = bar.add_task("eval", total=len(items))
@@ -172,17 +246,11 @@ def eval_command(gold_path: Path, out: Path, k: int, compare_path: Path | None, 
     )
     for path in write_outputs(out, summary, records):
         console.print(f"wrote {path}")
-    if thresholds is not None:
-        failures = check_thresholds(summary, thresholds)
-        for failure in failures:
-            click.echo(f"Below threshold: {failure}", err=True)
-        if failures:
-            sys.exit(EXIT_FAILURE)
-        click.echo(f"All {len(thresholds)} gated metrics within thresholds ({check_path}).")
+    return summary
 
 
 def _num(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def _read_json(path: Path) -> dict[str, Any]:

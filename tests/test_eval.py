@@ -14,6 +14,7 @@ from rag.evaluation.gold import GoldError, load_gold
 
 from conftest import GOLD, ROOT, SEEDS
 
+CORPORA = ("seeds", "abc-news-50", "news100")
 GOOD = {"id": "x1", "question": "Who?", "answers": ["A"], "must_include": [["A"]],
         "sources": ["000_4ac1dad1d337df25.txt"], "answerable": True}
 
@@ -22,6 +23,16 @@ def write(tmp_path: Path, *lines: str) -> Path:
     path = tmp_path / "gold.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.mark.parametrize("split", ["gold", "holdout"])
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_every_corpus_gold_file_is_valid(corpus, split):
+    from rag.evaluation.corpora import load_corpus
+
+    found = load_corpus(ROOT / "eval" / "corpora" / corpus)
+    items = load_gold(found.questions(split), found.articles)
+    assert sum(not i.answerable for i in items) >= 4 and sum(i.broad for i in items) >= 3
 
 
 def test_project_gold_file_is_valid_and_broad():
@@ -49,11 +60,22 @@ def test_bad_gold_files_name_the_line(tmp_path, lines, message):
         load_gold(write(tmp_path, *lines), SEEDS)
 
 
-def run_eval(tmp_path: Path, index_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_eval(cwd: Path, index_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
     env.update(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index_dir), PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "rag.cli", "eval", *args], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "rag.cli", "eval", *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def corpus_run(tmp_path_factory):
+    """One shared run of `rag eval` over every corpus's gold split, gated by the checked-in thresholds (CI's gate)."""
+    tmp = tmp_path_factory.mktemp("eval")
+    out = tmp / "out"
+    corpora = [arg for name in CORPORA for arg in ("--corpus", str(ROOT / "eval" / "corpora" / name))]
+    result = run_eval(tmp, tmp / "index", *corpora, "--split", "gold", "--out", str(out),
+                      "--check", str(ROOT / "eval" / "thresholds.json"))
+    return result, out
 
 
 @pytest.mark.slow
@@ -64,35 +86,65 @@ def test_bad_gold_file_writes_nothing(tmp_path, index_dir):
     assert not out.exists()
 
 
-@pytest.mark.slow
-def test_full_eval_writes_every_output_passes_the_gate_and_compares(tmp_path, index_dir):
-    out = tmp_path / "out"
-    result = run_eval(tmp_path, index_dir, "--gold", str(GOLD), "--out", str(out),
-                      "--check", str(ROOT / "eval" / "thresholds.json"))
-    assert result.returncode == 0, result.stdout + result.stderr
-    for name in ("summary.json", "questions.csv", "report.md", "metrics.png", "latency.png"):
-        assert (out / name).stat().st_size > 100, name
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert summary["questions"] == len(load_gold(GOLD, SEEDS))
-    assert summary["rates"]["quotes_verified"]["value"] == 1.0
-    assert "All 6 gated metrics within thresholds" in result.stdout
-    assert not [p for p in out.iterdir() if p.name.startswith(".eval-")]
+def test_either_gold_or_corpus_is_required(tmp_path, index_dir):
+    result = run_eval(tmp_path, index_dir, "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "either --gold FILE or one or more --corpus DIR" in result.stderr
 
-    old = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+@pytest.mark.slow
+def test_corpus_eval_writes_every_output_and_passes_the_gate(corpus_run):
+    result, out = corpus_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    folder = out / "seeds" / "gold"
+    for name in ("summary.json", "questions.csv", "report.md", "metrics.png", "latency.png"):
+        assert (folder / name).stat().st_size > 100, name
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    items = load_gold(GOLD, SEEDS)
+    assert summary["questions"] == len(items) and summary["broad"] == sum(i.broad for i in items) >= 10
+    assert summary["rates"]["quotes_verified"]["value"] == 1.0
+    assert "All gated metrics within thresholds" in result.stdout
+    assert not [p for p in folder.iterdir() if p.name.startswith(".eval-")]
+    overview = (out / "overview.md").read_text(encoding="utf-8")
+    assert overview.startswith("| metric | seeds/gold | abc-news-50/gold | news100/gold |")
+    assert "| broad_correct |" in overview
+
+
+@pytest.mark.slow
+def test_gate_fails_when_a_metric_drops(corpus_run, tmp_path):
+    from rag.evaluation.run import check_thresholds
+
+    _, out = corpus_run
+    summary = json.loads((out / "seeds" / "gold" / "summary.json").read_text(encoding="utf-8"))
+    assert check_thresholds(summary, {"hit@1": {"min": 1.01}}) == [f"hit@1 = {summary['rates']['hit@1']['value']:.3f} < 1.01"]
+    assert check_thresholds(summary, {"no_such_rate": {"min": 0.5}}) == ["no_such_rate: no value"]
+
+
+@pytest.mark.slow
+def test_single_gold_file_compares_with_an_earlier_run(corpus_run, tmp_path, index_dir):
+    _, out = corpus_run
+    old = json.loads((out / "seeds" / "gold" / "summary.json").read_text(encoding="utf-8"))
     old["rates"]["hit@1"]["value"] = 0.5
     (tmp_path / "old.json").write_text(json.dumps(old), encoding="utf-8")
-    again = run_eval(tmp_path, index_dir, "--gold", str(GOLD), "--out", str(out), "--compare", str(tmp_path / "old.json"))
-    assert again.returncode == 0
+    items = [line for line in GOLD.read_text(encoding="utf-8").splitlines() if '"history"' not in line][:5]
+    again = run_eval(tmp_path, index_dir, "--gold", str(write(tmp_path, *items)), "--out", str(tmp_path / "o"),
+                     "--compare", str(tmp_path / "old.json"))
+    assert again.returncode == 0, again.stderr
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
+    delta = summary["rates"]["hit@1"]["value"] - 0.5
     hit_row = next(line for line in again.stdout.splitlines() if "hit@1" in line)
-    assert "0.500" in hit_row and "+0.4" in hit_row
+    assert "0.500" in hit_row and f"{delta:+.3f}" in hit_row
 
 
-@pytest.mark.slow
-def test_gate_fails_when_a_metric_drops(tmp_path, index_dir):
-    strict = tmp_path / "strict.json"
-    strict.write_text(json.dumps({"hit@1": {"min": 1.01}}), encoding="utf-8")
-    result = run_eval(tmp_path, index_dir, "--gold", str(GOLD), "--out", str(tmp_path / "o"), "--check", str(strict))
-    assert result.returncode == 1 and "Below threshold: hit@1" in result.stderr
+def test_metrics_a_gold_file_cannot_support_are_not_zero():
+    from rag.evaluation.run import summarize
+
+    record = {"answerable": True, "kind": "", "em": None, "f1": None, "citations": "", "refused": 0.0,
+              "unsupported": 0, "retrieve_ms": 1.0, "ask_ms": 1.0, "passed": True}
+    rates = summarize([{**record, **{f: 1.0 for f in ("hit1", "hit3", "hit5", "rr5", "recall5", "must_include",
+                                                        "accurate", "correct_cited", "cite_recall", "refusal_right")},
+                        "cite_precision": None, "quotes_ok": None, "judge_correct": None, "judge_faithful": None}])["rates"]
+    assert rates["exact_match"]["value"] is None and rates["token_f1"]["value"] is None
+    assert rates["broad_correct"]["value"] is None and rates["hit@1"]["value"] == 1.0
 
 
 def test_eval_runs_the_llm_path_and_the_judge(llm_pipeline, fake_llm, tmp_path):

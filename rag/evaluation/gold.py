@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rag.errors import RagError
 
@@ -22,6 +22,8 @@ class GoldError(RagError):
 class GoldItem(BaseModel):
     """One gold question."""
 
+    model_config = ConfigDict(extra="forbid")
+
     id: str
     question: str
     answers: list[str] = Field(default_factory=list)
@@ -29,7 +31,14 @@ class GoldItem(BaseModel):
     sources: list[str] = Field(default_factory=list)
     answerable: bool
     history: list[Any] | None = Field(None, description="[[question, answer], …] or role/content messages.")
+    kind: str | None = Field(None, description="fact, paraphrase, number, who, when, where, followup, broad, unanswerable.")
+    answer_type: str | None = Field(None, description="person, number, date, place, organisation, or None.")
     line: int = 0
+
+    @property
+    def broad(self) -> bool:
+        """A summary-type question ("What happened in Istanbul?"), scored on its own row."""
+        return self.kind == "broad"
 
     @field_validator("question")
     @classmethod

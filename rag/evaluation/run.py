@@ -42,6 +42,9 @@ RATES: list[tuple[str, str, str]] = [
     ("citation_precision", "cite_precision", "cited"),
     ("citation_recall", "cite_recall", "answerable"),
     ("quotes_verified", "quotes_ok", "cited"),
+    ("paraphrase_correct_and_cited", "correct_cited", "paraphrase"),
+    ("broad_correct", "accurate", "broad"),
+    ("broad_refused", "refused", "broad"),
     ("unanswerable_refused", "refused", "unanswerable"),
     ("false_refusal", "refused", "answerable"),
     ("refusal_accuracy", "refusal_right", "all"),
@@ -73,6 +76,7 @@ def evaluate_item(pipeline: Pipeline, item: GoldItem, k: int) -> dict[str, Any]:
         "id": item.id,
         "question": item.question,
         "answerable": item.answerable,
+        "kind": item.kind or "",
         "answer": answer.text,
         "refused": float(answer.refused),
         "mode": answer.mode,
@@ -82,8 +86,8 @@ def evaluate_item(pipeline: Pipeline, item: GoldItem, k: int) -> dict[str, Any]:
         "hit1": hit_at(rank, 1), "hit3": hit_at(rank, 3), "hit5": hit_at(rank, 5),
         "rr5": reciprocal_rank(rank, 5),
         "recall5": recall_at(ranked, item.sources, 5),
-        "em": exact_match(text, item.answers) if item.answers else 0.0,
-        "f1": token_f1(text, item.answers),
+        "em": exact_match(text, item.answers) if item.answers else None,
+        "f1": token_f1(text, item.answers) if item.answers else None,
         "must_include": included,
         "accurate": accurate,
         "correct_cited": float(accurate and first_ok),
@@ -121,8 +125,11 @@ def judge(llm: Any, item: GoldItem, record: dict[str, Any], answer_quotes: str) 
 
 
 def _subset(records: Sequence[dict[str, Any]], which: str) -> list[dict[str, Any]]:
+    """The questions a rate is over; broad (summary) questions have their own rows."""
     if which == "answerable":
-        return [r for r in records if r["answerable"]]
+        return [r for r in records if r["answerable"] and r["kind"] != "broad"]
+    if which in ("broad", "paraphrase"):
+        return [r for r in records if r["kind"] == which]
     if which == "unanswerable":
         return [r for r in records if not r["answerable"]]
     if which == "cited":
@@ -147,6 +154,7 @@ def summarize(records: Sequence[dict[str, Any]], seed: int = 0) -> dict[str, Any
     return {
         "questions": len(records),
         "answerable": len(_subset(records, "answerable")),
+        "broad": len(_subset(records, "broad")),
         "unanswerable": len(_subset(records, "unanswerable")),
         "unsupported_sentences": sum(r["unsupported"] for r in records),
         "rates": rates,
