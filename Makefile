@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install install-dev run index ask test test-fast eval bench chromium clean
+.PHONY: install install-dev run index ask test test-fast lint eval bench chromium clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -42,11 +42,17 @@ chromium:
 	  else echo "note: not root, chromium not installed; browser tests will be skipped"; fi; \
 	fi
 
-test: install-dev chromium
+test: install-dev chromium lint
 	$(BIN)/python -m pytest
 
 test-fast: install-dev
 	$(BIN)/python -m pytest -m "not slow"
+
+# Style and types (config in pyproject.toml); part of `make test`.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy rag ui
 
 eval: install
 	$(BIN)/rag eval $(foreach c,seeds abc-news-50 news100,--corpus eval/corpora/$(c)) --out eval/out --check eval/thresholds.json

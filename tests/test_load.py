@@ -29,8 +29,9 @@ def test_twenty_threads_fifty_questions_each_all_correct_and_cited(pipeline):
         for i in range(50):
             question, fact = CASES[(seed + i) % len(CASES)]
             answer = pipeline.ask(question)
-            raw_ok = all((SEEDS / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote
-                         for c in answer.citations)
+            raw_ok = all(
+                (SEEDS / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote for c in answer.citations
+            )
             if fact not in answer.text or not answer.citations or not raw_ok:
                 problems.append(f"{question!r}: {answer.text[:80]!r}")
         return problems

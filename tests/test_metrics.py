@@ -6,7 +6,6 @@ import math
 
 import pytest
 
-from rag.evaluation.run import check_thresholds, summarize
 from rag.evaluation.metrics import (
     bootstrap_ci,
     citation_precision_recall,
@@ -20,6 +19,7 @@ from rag.evaluation.metrics import (
     reciprocal_rank,
     token_f1,
 )
+from rag.evaluation.run import check_thresholds, summarize
 
 
 def test_normalize_squad_plus_unicode():
@@ -77,19 +77,36 @@ def test_percentile_interpolates():
 
 def record(answerable: bool, refused: bool, accurate: bool = False, citations: str = "") -> dict:
     return {
-        "answerable": answerable, "refused": float(refused), "accurate": float(accurate),
-        "correct_cited": float(accurate), "citations": citations, "hit1": 1.0, "hit3": 1.0, "hit5": 1.0,
-        "rr5": 1.0, "recall5": 1.0, "em": 0.0, "f1": 0.0, "must_include": float(accurate),
-        "cite_precision": 1.0 if citations else None, "cite_recall": 1.0 if answerable else None,
-        "quotes_ok": 1.0 if citations else None, "unsupported": 0,
-        "refusal_right": float(refused == (not answerable)), "retrieve_ms": 1.0, "ask_ms": 2.0,
+        "answerable": answerable,
+        "refused": float(refused),
+        "accurate": float(accurate),
+        "correct_cited": float(accurate),
+        "citations": citations,
+        "hit1": 1.0,
+        "hit3": 1.0,
+        "hit5": 1.0,
+        "rr5": 1.0,
+        "recall5": 1.0,
+        "em": 0.0,
+        "f1": 0.0,
+        "must_include": float(accurate),
+        "cite_precision": 1.0 if citations else None,
+        "cite_recall": 1.0 if answerable else None,
+        "quotes_ok": 1.0 if citations else None,
+        "unsupported": 0,
+        "refusal_right": float(refused == (not answerable)),
+        "retrieve_ms": 1.0,
+        "ask_ms": 2.0,
         "passed": accurate if answerable else refused,
     }
 
 
 def test_summary_separates_refusal_rates():
     records = [
-        record(True, False, True, "[1] a"), record(True, True), record(False, True), record(False, False, citations="[1] b"),
+        record(True, False, True, "[1] a"),
+        record(True, True),
+        record(False, True),
+        record(False, False, citations="[1] b"),
     ]
     rates = summarize(records)["rates"]
     assert rates["false_refusal"]["value"] == 0.5 and rates["false_refusal"]["n"] == 2

@@ -47,7 +47,7 @@ def test_blank_values_mean_unset(monkeypatch):
 )
 def test_bad_values_fail_with_the_variable_and_a_fix(monkeypatch, name, value, mentions):
     monkeypatch.setenv(name, value)
-    with pytest.raises(SettingsError, match="Fix it in the environment or .env") as info:
+    with pytest.raises(SettingsError, match=r"Fix it in the environment or \.env") as info:
         load_settings(_env_file=None)
     assert mentions in str(info.value)
 

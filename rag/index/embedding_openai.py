@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 from pydantic import PrivateAttr
 
-from rag.index.embedding import ArrayEmbedding
 from rag.errors import RagError
+from rag.index.embedding import ArrayEmbedding
 from rag.settings import Settings
 
 

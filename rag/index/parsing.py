@@ -29,7 +29,7 @@ _CREDIT = re.compile(r"(?i)\bcontributed (reporting|to this report)\.?\s*\Z")
 _DATELINE = re.compile(r"\A[A-Z][A-Z .'-]+, [A-Z][a-z]+ \d{1,2}\. /[A-Z]+/\.\s+")
 _TRAILER = re.compile(r"/rel\s*\Z")
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
-_SENTENCE_END = ".!?\"”’):;…"
+_SENTENCE_END = '.!?"”’):;…'
 
 
 @dataclass
@@ -53,11 +53,7 @@ def _lines(raw: str, start: int):
 
 
 def _is_heading(text: str) -> bool:
-    return (
-        text[-1] not in _SENTENCE_END
-        and len(text) <= 160
-        and len(text.split()) <= 20
-    )
+    return text[-1] not in _SENTENCE_END and len(text) <= 160 and len(text.split()) <= 20
 
 
 def parse_article(raw: str) -> ParsedArticle:

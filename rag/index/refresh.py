@@ -14,8 +14,8 @@ from typing import Any
 from rag.index.chunking import ChunkRecord, chunk_file
 from rag.index.ingest import scan_folder
 from rag.index.parsing import day_number
-from rag.settings import Settings
 from rag.index.store import IndexLock, IndexStore, RefreshSummary
+from rag.settings import Settings
 
 #: Called with (records embedded so far, records to embed in total).
 Progress = Callable[[int, int], None]
@@ -52,7 +52,7 @@ def refresh(
     progress: Progress | None = None,
 ) -> RefreshSummary:
     """Bring the index in line with the seeds folder; see the module docstring."""
-    from llama_index.core.schema import TextNode
+    from llama_index.core.schema import BaseNode, TextNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     started = time.perf_counter()
@@ -91,9 +91,9 @@ def refresh(
         for i in range(0, total, step):
             batch = records[i : i + step]
             vectors = embedder.embed([embed_text(r) for r in batch])
-            nodes = [
+            nodes: list[BaseNode] = [
                 TextNode(id_=r.id, text=r.text, metadata=record_metadata(r), embedding=v.tolist())
-                for r, v in zip(batch, vectors)
+                for r, v in zip(batch, vectors, strict=True)
             ]
             vector_store.add(nodes)
             if progress:

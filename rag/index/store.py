@@ -53,12 +53,11 @@ def make_client(settings: Settings) -> Any:
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.server_mode:
-        where = f"{settings.chroma_host}:{settings.chroma_port}"
+    host = settings.chroma_host
+    if host is not None:
+        where = f"{host}:{settings.chroma_port}"
         try:
-            return chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-            )
+            return chromadb.HttpClient(host=host, port=settings.chroma_port, settings=chroma_settings)
         except Exception as exc:  # chromadb raises ValueError/ConnectError variants here
             raise StoreUnavailableError(
                 f"Cannot reach the Chroma server at {where} ({exc.__class__.__name__}). "
