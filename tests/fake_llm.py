@@ -25,6 +25,9 @@ class Reply:
     hang: float = 0.0
     garbage: bool = False
     chunk_words: int = 2
+    #: Stream slices of this many characters instead of words (tags then split across deltas);
+    #: a number at least the text's length sends the whole reply in one delta.
+    chunk_chars: int = 0
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -35,17 +38,24 @@ def say(text: str) -> Step:
     return lambda body: Reply(text=text)
 
 
+def passages_with(body: dict[str, Any], needle: str) -> list[int]:
+    """The numbers of the passages in the prompt that contain `needle`, in order."""
+    prompt = body["messages"][-1]["content"]
+    found = re.findall(r'<passage id="(\d+)"[^>]*>\n(.*?)\n</passage>', prompt, re.S)
+    return [int(number) for number, text in found if needle in text]
+
+
 def passage_with(body: dict[str, Any], needle: str) -> int:
     """The number of the first passage in the prompt that contains `needle`."""
-    prompt = body["messages"][-1]["content"]
-    for number, text in re.findall(r'<passage id="(\d+)"[^>]*>\n(.*?)\n</passage>', prompt, re.S):
-        if needle in text:
-            return int(number)
-    raise AssertionError(f"no passage contains {needle!r}")
+    numbers = passages_with(body, needle)
+    if not numbers:
+        raise AssertionError(f"no passage contains {needle!r}")
+    return numbers[0]
 
 
-def send_json(handler: BaseHTTPRequestHandler, data: dict[str, Any], status: int = 200,
-              headers: dict[str, str] | None = None) -> None:
+def send_json(
+    handler: BaseHTTPRequestHandler, data: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> None:
     payload = json.dumps(data).encode()
     handler.send_response(status)
     for key, value in (headers or {}).items():
@@ -83,14 +93,16 @@ class FakeLLM:
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        # A short poll interval: shutdown() waits up to one interval, once per test.
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def respond(self, handler: BaseHTTPRequestHandler, body: dict[str, Any], reply: Reply) -> None:
         if reply.hang:
             self.stop.wait(reply.hang)
         if reply.status != 200:
-            send_json(handler, {"error": {"message": "scripted failure", "type": "server_error"}},
-                      reply.status, reply.headers)
+            send_json(
+                handler, {"error": {"message": "scripted failure", "type": "server_error"}}, reply.status, reply.headers
+            )
             return
         if reply.garbage:
             payload = b"{this is not json"
@@ -105,10 +117,7 @@ class FakeLLM:
             handler.send_header("Content-Type", "text/event-stream")
             handler.send_header("Connection", "close")
             handler.end_headers()
-            words = reply.text.split(" ")
-            pieces = [" ".join(words[i : i + reply.chunk_words]) for i in range(0, len(words), reply.chunk_words)]
-            for i, piece in enumerate(pieces):
-                delta = piece if i == 0 else " " + piece
+            for delta in self._deltas(reply):
                 handler.wfile.write(self._chunk({"content": delta}, None))
                 handler.wfile.flush()
             handler.wfile.write(self._chunk({}, "stop"))
@@ -116,11 +125,29 @@ class FakeLLM:
             handler.wfile.flush()
             handler.close_connection = True
             return
-        send_json(handler, {
-            "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": body.get("model"),
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        })
+        send_json(
+            handler,
+            {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model"),
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": "stop"}
+                ],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            },
+        )
+
+    @staticmethod
+    def _deltas(reply: Reply) -> list[str]:
+        """The reply cut into streamed pieces that join back to exactly `reply.text`."""
+        if reply.chunk_chars:
+            size = reply.chunk_chars
+            return [reply.text[i : i + size] for i in range(0, len(reply.text), size)]
+        words = reply.text.split(" ")
+        pieces = [" ".join(words[i : i + reply.chunk_words]) for i in range(0, len(words), reply.chunk_words)]
+        return [piece if i == 0 else " " + piece for i, piece in enumerate(pieces)]
 
     @staticmethod
     def embeddings(handler: BaseHTTPRequestHandler, body: dict[str, Any]) -> None:
@@ -133,13 +160,25 @@ class FakeLLM:
             for word in text.lower().split():
                 vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % 16] += 1.0
             data.append({"object": "embedding", "index": i, "embedding": vector})
-        send_json(handler, {"object": "list", "data": data, "model": body.get("model"),
-                            "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+        send_json(
+            handler,
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model"),
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            },
+        )
 
     @staticmethod
     def _chunk(delta: dict[str, Any], finish: str | None) -> bytes:
-        data = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake",
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        data = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": "fake",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
         return f"data: {json.dumps(data)}\n\n".encode()
 
     def close(self) -> None:

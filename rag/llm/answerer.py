@@ -1,11 +1,13 @@
 """The LLM answer path: condense a follow-up, prompt with passages, ground the reply.
 
 Any failure of the endpoint (down, slow, rate-limited, garbage) or a reply that cannot be
-grounded in the passages gives the offline answer with a one-line notice saying why.
+grounded in the passages gives the offline answer with a one-line notice saying why. A
+refusal, as the agreed token or in the model's own words, stays the model's answer.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -15,8 +17,9 @@ from rag.answer.protocol import Question
 from rag.answer.snapshot import IndexSnapshot
 from rag.citations import cite, still_in_files
 from rag.errors import LLMUnavailableError
-from rag.llm.client import REFUSAL_TOKEN, LLMClient
-from rag.llm.grounding import Passage, ground, render_passages
+from rag.index.chunking import split_sentences
+from rag.llm.client import REFUSAL_TOKEN, LLMClient, strip_reasoning, visible
+from rag.llm.grounding import Passage, ground, normalise_markers, render_passages
 from rag.models import Answer, Done, Event, Notice, TextDelta
 from rag.prompts import fill
 
@@ -40,14 +43,21 @@ def messages(question: str, passages: Sequence[Passage]) -> list[tuple[str, str]
 
 
 def stream_reply(llm: LLMClient, prompt: list[tuple[str, str]], deadline: float, into: list[str]) -> Iterator[str]:
-    """Yield the reply's text as it arrives, holding it back while it could be the refusal token.
+    """Yield the reply's visible text as it arrives: never a reasoning block, and nothing while
+    the reply could still be the refusal token.
 
-    Everything received is also appended to `into`, so the caller has the whole reply.
+    Everything received, reasoning included, is also appended to `into`, so the caller has
+    the whole reply.
     """
+
+    def received() -> Iterator[str]:
+        for delta in llm.stream(prompt, deadline):
+            into.append(delta)
+            yield delta
+
     held = ""
     released = False
-    for delta in llm.stream(prompt, deadline):
-        into.append(delta)
+    for delta in visible(received()):
         if released:
             yield delta
             continue
@@ -55,11 +65,36 @@ def stream_reply(llm: LLMClient, prompt: list[tuple[str, str]], deadline: float,
         stripped = held.lstrip()
         if stripped and not REFUSAL_TOKEN.startswith(stripped[: len(REFUSAL_TOKEN)]):
             released = True
-            yield held
+            yield stripped
 
 
-def is_refusal(reply: str) -> bool:
-    return REFUSAL_TOKEN in reply
+# A refusal in free words: a negated "say / contain / find / information…" in a sentence that
+# names what the model was given ("The provided passages do not contain…", "I cannot find …
+# in the articles", "There is no information about … in the context").
+_NEGATED = re.compile(
+    r"(?:\b(?:not|no|none|nothing|neither|cannot|unable)\b|n['’]t\b)\W+(?:\w+\W+){0,3}?"
+    r"(?:contain|say|said|mention|state|specif|provide|include|indicate|give|answer|find|found|determin|know"
+    r"|discuss|address|reveal|tell|report|cover|information|detail|data|indication|reference)"
+    r"|\b(?:say|says|said|mention|mentions)\s+nothing\b",
+    re.IGNORECASE,
+)
+_GIVEN = re.compile(r"\b(?:passages?|articles?|context|sources?|texts?|documents?|excerpts?)\b", re.IGNORECASE)
+_MARKER = re.compile(r"\[\d{1,3}\]")
+
+
+def is_refusal(reply: str, numbers: Sequence[int]) -> bool:
+    """True for the refusal token, or a reply that opens with a refusal in words, or an
+    uncited reply that contains one. A sentence with a citation marker is never a refusal:
+    "The articles say talks did not produce a ceasefire [1]." is an answer.
+    """
+    if REFUSAL_TOKEN in reply:
+        return True
+    text = normalise_markers(reply, numbers)
+    refusals = [
+        not _MARKER.search(sentence) and bool(_GIVEN.search(sentence) and _NEGATED.search(sentence))
+        for sentence in (text[s:e] for s, e in split_sentences(text, 0, len(text)))
+    ]
+    return bool(refusals) and (refusals[0] or (any(refusals) and not _MARKER.search(text)))
 
 
 def passages_for(snapshot: IndexSnapshot, question: Question, query: str) -> list[Passage]:
@@ -104,13 +139,19 @@ class LLMAnswerer:
         except LLMUnavailableError as exc:
             yield from self._offline(question, query, snapshot, fill("llm_unavailable", reason=str(exc)))
             return
-        reply = "".join(received).strip()
+        reply = strip_reasoning("".join(received)).strip()
         if not reply:
             yield from self._offline(question, query, snapshot, fill("llm_unavailable", reason="empty reply"))
             return
-        base = Answer(question=question.text, query=query, text=fill("refusal"), refused=True, mode=llm.model,
-                      sources=[p.hit for p in passages])
-        if is_refusal(reply):
+        base = Answer(
+            question=question.text,
+            query=query,
+            text=fill("refusal"),
+            refused=True,
+            mode=llm.model,
+            sources=[p.hit for p in passages],
+        )
+        if is_refusal(reply, [p.number for p in passages]):
             yield Done(base)
             return
         grounded = ground(reply, passages, snapshot.lexicon)
@@ -119,6 +160,13 @@ class LLMAnswerer:
             yield from self._offline(question, query, snapshot, fill("unverified"))
             return
         citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
-        yield Done(base.model_copy(
-            update={"text": grounded.text, "citations": citations, "refused": False, "unsupported": grounded.unsupported}
-        ))
+        yield Done(
+            base.model_copy(
+                update={
+                    "text": grounded.text,
+                    "citations": citations,
+                    "refused": False,
+                    "unsupported": grounded.unsupported,
+                }
+            )
+        )

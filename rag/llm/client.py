@@ -6,13 +6,18 @@ within RAG_LLM_TIMEOUT + 2 s, so retries are done here instead: only for HTTP 42
 only before any text has arrived, and never past the deadline. Every failure becomes an
 `LLMUnavailableError` whose message is a short reason we wrote ourselves, so neither the
 API key nor a server's error text can reach a user.
+
+Reasoning models served by Ollama or vLLM may write their thinking inline as
+`<think>…</think>` before the answer; `visible` and `strip_reasoning` keep it from users,
+including when a tag arrives split across two deltas.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from rag.errors import LLMUnavailableError
 from rag.settings import Settings
@@ -22,6 +27,43 @@ log = logging.getLogger(__name__)
 #: What the model is told to reply when the passages do not answer the question.
 REFUSAL_TOKEN = "NOT_IN_ARTICLES"
 _BACKOFF = (0.5, 1.0, 2.0, 2.0, 2.0)
+_TAG = re.compile(r"<(/?)think(?:ing)?>", re.IGNORECASE)
+_TAGS = ("<think>", "<thinking>", "</think>", "</thinking>")
+_BLOCK = re.compile(r"<think(?:ing)?>.*?(?:</think(?:ing)?>|$)", re.IGNORECASE | re.DOTALL)
+
+
+def strip_reasoning(reply: str) -> str:
+    """The reply without reasoning: `<think>…</think>` blocks, an unterminated `<think>…` at
+    the end, and everything before a lone `</think>` (chat templates that open the block in
+    the prompt, as DeepSeek-R1's does, leave only the closing tag in the reply)."""
+    return re.split(r"</think(?:ing)?>", _BLOCK.sub("", reply), flags=re.IGNORECASE)[-1]
+
+
+def _partial_tag(text: str) -> int:
+    """Where a reasoning tag may be starting at the end of `text` (len(text) if nowhere)."""
+    at = text.rfind("<")
+    return at if at >= 0 and any(tag.startswith(text[at:].lower()) for tag in _TAGS) else len(text)
+
+
+def visible(deltas: Iterable[str]) -> Iterator[str]:
+    """The deltas without reasoning blocks, holding back text that may be the start of a tag.
+
+    Text before a lone closing tag cannot be taken back once shown, but it is never in the
+    final answer (`strip_reasoning`).
+    """
+    buffer, inside = "", False
+    for delta in deltas:
+        buffer += delta
+        while tag := _TAG.search(buffer):
+            if not inside and not tag.group(1) and tag.start():
+                yield buffer[: tag.start()]
+            buffer, inside = buffer[tag.end() :], not tag.group(1)
+        cut = _partial_tag(buffer)
+        if not inside and buffer[:cut]:
+            yield buffer[:cut]
+        buffer = buffer[cut:]
+    if not inside and buffer:
+        yield buffer
 
 
 def _reason(exc: BaseException, timeout: float) -> str:
@@ -105,7 +147,7 @@ class LLMClient:
 
     def complete(self, messages: Sequence[tuple[str, str]], deadline: float) -> str:
         """The whole reply as one string; an empty reply is a failure."""
-        text = "".join(self.stream(messages, deadline)).strip()
+        text = strip_reasoning("".join(self.stream(messages, deadline))).strip()
         if not text:
             raise LLMUnavailableError("empty reply")
         return text
