@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS
+from conftest import SEEDS, clean_env
 
 pytestmark = pytest.mark.slow
 
@@ -23,9 +22,7 @@ def rag(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProce
 
 @pytest.fixture
 def env(index_dir: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
-    clean.update(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index_dir), PYTHONPATH=str(SEEDS.parent))
-    return clean
+    return clean_env(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index_dir), PYTHONPATH=str(SEEDS.parent))
 
 
 def test_ask_prints_answer_then_numbered_sources(env, tmp_path):
@@ -82,7 +79,49 @@ def test_ask_with_no_network_at_all(env, tmp_path):
         pytest.skip("unshare --net needs root here")
     result = subprocess.run(
         ["unshare", "--net", sys.executable, "-m", "rag.cli", "ask", "Who headed the Russian delegation?"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "Medinsky" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["--host", "0.0.0.0"], ["--host", "192.168.1.10"], ["--host", "::"], ["--share"]])
+def test_ui_open_to_other_machines_refuses_without_a_password(env, tmp_path, args):
+    env = {**env, "RAG_INDEX_DIR": str(tmp_path / "never-built")}
+    result = rag("ui", *args, env=env, cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("Error: ") and "RAG_UI_PASSWORD" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "never-built").exists(), "it refused before building anything"
+
+
+@pytest.mark.parametrize(
+    ("args", "extra", "auth"),
+    [
+        (["--host", "0.0.0.0"], {"RAG_UI_PASSWORD": "pw"}, ("rag", "pw")),
+        (["--host", "0.0.0.0"], {"RAG_UI_PASSWORD": "pw", "RAG_UI_USER": "ana"}, ("ana", "pw")),
+        (["--host", "localhost"], {}, None),
+        ([], {}, None),
+        ([], {"RAG_UI_PASSWORD": "pw"}, ("rag", "pw")),
+    ],
+)
+def test_ui_passes_the_password_to_gradio_auth(monkeypatch, args, extra, auth):
+    """In-process with a stand-in for the Gradio app, so no server starts."""
+    import types
+
+    from click.testing import CliRunner
+
+    import rag.cli
+
+    launched: list[dict] = []
+    fake_app = types.ModuleType("ui.app")
+    fake_app.launch = lambda pipeline, **kwargs: launched.append(kwargs)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "ui.app", fake_app)
+    monkeypatch.setattr(rag.cli, "_pipeline", lambda: types.SimpleNamespace(mode="offline"))
+    result = CliRunner().invoke(rag.cli.main, ["ui", *args], env=extra)
+    assert result.exit_code == 0, result.output
+    assert len(launched) == 1 and launched[0].get("auth") == auth

@@ -1,0 +1,275 @@
+"""The OpenAI-compatible API as a client sees it: a real uvicorn server, the official `openai` client."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from conftest import SCRUBBED, SEEDS, clean_env, free_port
+from fake_llm import Reply, passage_with
+
+KEY = "test-key-0123456789"
+QUESTION = "Who headed the Russian delegation?"
+
+
+@contextmanager
+def running(app: Any) -> Iterator[str]:
+    """Serve `app` with uvicorn in a thread on a free loopback port; yield the /v1 base URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served(index_dir: Path) -> Iterator[dict[str, str]]:
+    """Two servers over one offline pipeline on the session index: open, and keyed with KEY."""
+    from rag.pipeline import build_pipeline
+    from rag.serve import build_app
+    from rag.settings import load_settings
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name in [n for n in os.environ if n.startswith(SCRUBBED)]:
+            mp.delenv(name)
+        pipeline = build_pipeline(load_settings(seeds_dir=SEEDS, index_dir=index_dir, _env_file=None))
+    with running(build_app(pipeline)) as open_url, running(build_app(pipeline, KEY)) as keyed_url:
+        yield {"open": open_url, "keyed": keyed_url}
+
+
+@pytest.fixture
+def client(served: dict[str, str]) -> openai.OpenAI:
+    return openai.OpenAI(base_url=served["open"], api_key="unused", max_retries=0, timeout=60)
+
+
+def ask(client: openai.OpenAI, *messages: dict[str, str], **kwargs: Any) -> Any:
+    return client.chat.completions.create(model="newsrag-offline", messages=list(messages), **kwargs)
+
+
+def user(text: str) -> dict[str, str]:
+    return {"role": "user", "content": text}
+
+
+def test_answer_is_rag_ask_with_its_citations(client, public_api):
+    expected = public_api.ask(QUESTION)
+    response = ask(client, user(QUESTION))
+    message = response.choices[0].message
+    assert response.model == "newsrag-offline" and response.choices[0].finish_reason == "stop"
+    assert message.role == "assistant" and message.content == expected.text and "[1]" in message.content
+    assert message.citations == [c.model_dump() for c in expected.citations] and message.refused is False
+    for c in message.citations:
+        assert (SEEDS / c["source"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == c["quote"]
+
+
+def test_stream_joins_to_the_answer_and_its_last_chunk_carries_the_citations(client, public_api, served):
+    question = "How long did Friday's talks last?"
+    expected = public_api.ask(question)
+    chunks = list(ask(client, user(question), stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == expected.text
+    last = chunks[-1].choices[0]
+    assert last.finish_reason == "stop" and last.delta.citations == [c.model_dump() for c in expected.citations]
+    assert expected.citations and all("citations" not in (c.choices[0].delta.model_extra or {}) for c in chunks[:-1])
+    raw = httpx.post(f"{served['open']}/chat/completions", json={"messages": [user(question)], "stream": True})
+    assert raw.headers["content-type"].startswith("text/event-stream")
+    assert raw.text.endswith("data: [DONE]\n\n") and raw.text.startswith("data: {")
+
+
+def test_follow_up_is_answered_from_the_history(client):
+    first = ask(client, user("Who is Kaja Kallas?")).choices[0].message.content
+    alone = ask(client, user("What is her job?")).choices[0].message
+    follow_up = (
+        ask(
+            client,
+            {"role": "system", "content": "You are a helpful assistant."},
+            user("Who is Kaja Kallas?"),
+            {"role": "assistant", "content": first},
+            user("What is her job?"),
+        )
+        .choices[0]
+        .message
+    )
+    assert alone.refused, "without the history the question names nobody"
+    assert "foreign policy chief" in follow_up.content and follow_up.citations
+
+
+def test_refusal_is_an_ordinary_assistant_message(client):
+    response = ask(client, user("Who is the Pope?"))
+    message = response.choices[0].message
+    assert response.choices[0].finish_reason == "stop" and message.role == "assistant"
+    assert message.content.startswith("The articles do not say") and "[" not in message.content
+    assert message.refused is True and message.citations == []
+
+
+def test_models_lists_one_recognisable_model(client):
+    assert [m.id for m in client.models.list()] == ["newsrag-offline"]
+
+
+def _bad_question_message(pipeline_question: str) -> str:
+    from rag import QuestionError
+    from rag.answer.protocol import clean_question
+
+    with pytest.raises(QuestionError) as caught:
+        clean_question(pipeline_question, 2000)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize(
+    ("messages", "asked"),
+    [
+        ([user("")], ""),
+        ([user("   \n ")], " "),
+        ([user("word " * 500)], "word " * 500),
+        ([{"role": "system", "content": "Answer briefly."}], ""),
+    ],
+    ids=["empty", "blank", "too-long", "no-user-message"],
+)
+def test_bad_question_is_400_with_an_openai_error(client, messages, asked, stream):
+    with pytest.raises(openai.BadRequestError) as caught:
+        ask(client, *messages, stream=stream)
+    error = caught.value
+    assert error.status_code == 400
+    assert error.body == {
+        "message": _bad_question_message(asked),
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+
+
+def test_malformed_body_is_400_not_a_traceback(served):
+    response = httpx.post(f"{served['open']}/chat/completions", json={"messages": "Who?"})
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error" and "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong-key", f"Basic {KEY}", "Bearer"])
+def test_key_is_required_when_configured(served, header):
+    headers = {"Authorization": header} if header else {}
+    for response in (
+        httpx.get(f"{served['keyed']}/models", headers=headers),
+        httpx.post(f"{served['keyed']}/chat/completions", headers=headers, json={"messages": [user(QUESTION)]}),
+    ):
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "invalid_api_key"
+
+
+def test_right_key_is_answered_and_wrong_key_is_an_authentication_error(served):
+    good = openai.OpenAI(base_url=served["keyed"], api_key=KEY, max_retries=0)
+    assert "Medinsky" in ask(good, user(QUESTION)).choices[0].message.content
+    with pytest.raises(openai.AuthenticationError):
+        ask(openai.OpenAI(base_url=served["keyed"], api_key="wrong", max_retries=0), user(QUESTION))
+
+
+def test_llm_stream_carries_the_grounded_text_whose_markers_match_the_citations(llm_pipeline, fake_llm):
+    """The model's raw markers ([n] of its passages, out-of-range ones) are renumbered by grounding;
+    the stream must carry the renumbered text, not the tokens as they came."""
+    from rag.serve import build_app
+
+    fake_llm.script = [
+        lambda body: Reply(
+            text=f"Medinsky led the Russian delegation [{passage_with(body, 'Medinsky')}][9][0].", chunk_words=1
+        )
+    ]
+    with running(build_app(llm_pipeline())) as url:
+        chunks = list(ask(openai.OpenAI(base_url=url, api_key="x", max_retries=0), user(QUESTION), stream=True))
+    assert chunks[-1].model == "newsrag-fake-model"
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == "Medinsky led the Russian delegation [1]."
+    citations = chunks[-1].choices[0].delta.citations
+    assert [c["number"] for c in citations] == [1] and "Medinsky" in citations[0]["quote"]
+
+
+@pytest.mark.slow
+def test_a_slow_answer_does_not_block_other_requests(llm_pipeline, fake_llm):
+    from rag.serve import build_app
+
+    fake_llm.script = [lambda body: Reply(hang=2.0, text=f"Medinsky [{passage_with(body, 'Medinsky')}].")]
+    with running(build_app(llm_pipeline())) as url:
+        slow = threading.Thread(
+            target=httpx.post,
+            args=(f"{url}/chat/completions",),
+            kwargs={"json": {"messages": [user(QUESTION)]}, "timeout": 30},
+        )
+        slow.start()
+        while not fake_llm.requests:
+            time.sleep(0.02)
+        started = time.monotonic()
+        assert httpx.get(f"{url}/models").status_code == 200
+        assert time.monotonic() - started < 1.0, "the event loop waited for the answer"
+        assert slow.is_alive()
+        slow.join(30)
+
+
+def _serve(port: int, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "serve", "--port", str(port), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_rag_serve_requires_the_key_from_rag_api_key(index_dir, tmp_path):
+    port = free_port()
+    env = clean_env(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index_dir), RAG_API_KEY=KEY)
+    proc = _serve(port, env)
+    url = f"http://127.0.0.1:{port}/v1/models"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": f"Bearer {KEY}"}))
+                break
+            except urllib.error.URLError as exc:
+                if isinstance(exc, urllib.error.HTTPError) or proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    pytest.fail(f"rag serve did not answer: {exc}\n{proc.communicate()[0]}")
+                time.sleep(0.2)
+        assert httpx.get(url).status_code == 401
+        models = httpx.get(url, headers={"Authorization": f"Bearer {KEY}"}).json()
+        assert [m["id"] for m in models["data"]] == ["newsrag-offline"]
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=20)[0]
+    assert f"http://127.0.0.1:{port}/v1" in output and "key required" in output and KEY not in output
+
+
+@pytest.mark.slow
+def test_rag_serve_refuses_a_public_address_without_a_key(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "serve", "--host", "0.0.0.0"],
+        env=clean_env(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(tmp_path / "never-built")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("Error: --host 0.0.0.0 would open the API") and "RAG_API_KEY" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "never-built").exists(), "it refused before building anything"
