@@ -1,7 +1,7 @@
 """Question answering over news articles with verified citations.
 
-    from rag import ask
-    answer = ask("Who headed the Russian delegation?")
+from rag import ask
+answer = ask("Who headed the Russian delegation?")
 """
 
 from __future__ import annotations
@@ -17,8 +17,19 @@ if TYPE_CHECKING:
     from rag.pipeline import Pipeline
 
 __all__ = [
-    "Answer", "Chunk", "Citation", "Done", "Event", "Notice", "QuestionError", "RagError", "TextDelta",
-    "ask", "ask_stream", "default_pipeline", "retrieve",
+    "Answer",
+    "Chunk",
+    "Citation",
+    "Done",
+    "Event",
+    "Notice",
+    "QuestionError",
+    "RagError",
+    "TextDelta",
+    "ask",
+    "ask_stream",
+    "default_pipeline",
+    "retrieve",
 ]
 
 

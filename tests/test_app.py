@@ -24,22 +24,28 @@ def last(generator):
 
 
 def test_respond_streams_into_the_chat_and_keeps_history(pipeline):
-    _, chat, turns, citations, _ = last(respond(pipeline, "How long did Friday's talks last?", [], [], [], "any", "any", 5))
+    _, chat, turns, citations, _ = last(
+        respond(pipeline, "How long did Friday's talks last?", [], [], [], "any", "any", 5)
+    )
     assert chat[0] == {"role": "user", "content": "How long did Friday's talks last?"}
-    assert "two hours" in chat[1]["content"] and "<ol class=\"sources\">" in chat[1]["content"]
+    assert "two hours" in chat[1]["content"] and '<ol class="sources">' in chat[1]["content"]
     assert turns[0][0] == "How long did Friday's talks last?" and citations
-    assert "<mark id=\"cited-quote\">" in show_article(pipeline, citations, 0)
+    assert '<mark id="cited-quote">' in show_article(pipeline, citations, 0)
     assert show_article(pipeline, citations, 99) == ""
 
 
 def test_respond_turns_errors_into_chat_messages(pipeline):
     _, chat, *_ = last(respond(pipeline, "", [], [], [], "any", "any", 5))
     assert chat[-1]["content"] == "⚠ Please type a question about the articles."
-    _, chat, *_ = last(respond(pipeline, "Who led the talks?", [], [], ["002_b62eaf8dc1d09b0d.txt"], "2025-05-16", "any", 5))
+    _, chat, *_ = last(
+        respond(pipeline, "Who led the talks?", [], [], ["002_b62eaf8dc1d09b0d.txt"], "2025-05-16", "any", 5)
+    )
     assert "No article matches the chosen filters" in chat[-1]["content"]
 
 
 def test_search_limited_to_one_article_cites_only_it(pipeline):
-    _, chat, _, citations, _ = last(respond(pipeline, "Who headed the Russian delegation?", [], [],
-                                            ["001_a39661892d0812d2.txt"], "any", "any", 5))
+    _, chat, _, citations, _ = last(
+        respond(pipeline, "Who headed the Russian delegation?", [], [], ["001_a39661892d0812d2.txt"], "any", "any", 5)
+    )
     assert citations and {c["source"] for c in citations} == {"001_a39661892d0812d2.txt"}
+    assert "Vladimir Medinsky" in chat[-1]["content"]

@@ -15,8 +15,14 @@ from rag.evaluation.gold import GoldError, load_gold
 from conftest import GOLD, ROOT, SEEDS
 
 CORPORA = ("seeds", "abc-news-50", "news100")
-GOOD = {"id": "x1", "question": "Who?", "answers": ["A"], "must_include": [["A"]],
-        "sources": ["000_4ac1dad1d337df25.txt"], "answerable": True}
+GOOD = {
+    "id": "x1",
+    "question": "Who?",
+    "answers": ["A"],
+    "must_include": [["A"]],
+    "sources": ["000_4ac1dad1d337df25.txt"],
+    "answerable": True,
+}
 
 
 def write(tmp_path: Path, *lines: str) -> Path:
@@ -63,8 +69,9 @@ def test_bad_gold_files_name_the_line(tmp_path, lines, message):
 def run_eval(cwd: Path, index_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
     env.update(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index_dir), PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "rag.cli", "eval", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "rag.cli", "eval", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="session")
@@ -73,8 +80,17 @@ def corpus_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("eval")
     out = tmp / "out"
     corpora = [arg for name in CORPORA for arg in ("--corpus", str(ROOT / "eval" / "corpora" / name))]
-    result = run_eval(tmp, tmp / "index", *corpora, "--split", "gold", "--out", str(out),
-                      "--check", str(ROOT / "eval" / "thresholds.json"))
+    result = run_eval(
+        tmp,
+        tmp / "index",
+        *corpora,
+        "--split",
+        "gold",
+        "--out",
+        str(out),
+        "--check",
+        str(ROOT / "eval" / "thresholds.json"),
+    )
     return result, out
 
 
@@ -115,7 +131,9 @@ def test_gate_fails_when_a_metric_drops(corpus_run, tmp_path):
 
     _, out = corpus_run
     summary = json.loads((out / "seeds" / "gold" / "summary.json").read_text(encoding="utf-8"))
-    assert check_thresholds(summary, {"hit@1": {"min": 1.01}}) == [f"hit@1 = {summary['rates']['hit@1']['value']:.3f} < 1.01"]
+    assert check_thresholds(summary, {"hit@1": {"min": 1.01}}) == [
+        f"hit@1 = {summary['rates']['hit@1']['value']:.3f} < 1.01"
+    ]
     assert check_thresholds(summary, {"no_such_rate": {"min": 0.5}}) == ["no_such_rate: no value"]
 
 
@@ -126,8 +144,16 @@ def test_single_gold_file_compares_with_an_earlier_run(corpus_run, tmp_path, ind
     old["rates"]["hit@1"]["value"] = 0.5
     (tmp_path / "old.json").write_text(json.dumps(old), encoding="utf-8")
     items = [line for line in GOLD.read_text(encoding="utf-8").splitlines() if '"history"' not in line][:5]
-    again = run_eval(tmp_path, index_dir, "--gold", str(write(tmp_path, *items)), "--out", str(tmp_path / "o"),
-                     "--compare", str(tmp_path / "old.json"))
+    again = run_eval(
+        tmp_path,
+        index_dir,
+        "--gold",
+        str(write(tmp_path, *items)),
+        "--out",
+        str(tmp_path / "o"),
+        "--compare",
+        str(tmp_path / "old.json"),
+    )
     assert again.returncode == 0, again.stderr
     summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
     delta = summary["rates"]["hit@1"]["value"] - 0.5
@@ -138,11 +164,44 @@ def test_single_gold_file_compares_with_an_earlier_run(corpus_run, tmp_path, ind
 def test_metrics_a_gold_file_cannot_support_are_not_zero():
     from rag.evaluation.run import summarize
 
-    record = {"answerable": True, "kind": "", "em": None, "f1": None, "citations": "", "refused": 0.0,
-              "unsupported": 0, "retrieve_ms": 1.0, "ask_ms": 1.0, "passed": True}
-    rates = summarize([{**record, **{f: 1.0 for f in ("hit1", "hit3", "hit5", "rr5", "recall5", "must_include",
-                                                        "accurate", "correct_cited", "cite_recall", "refusal_right")},
-                        "cite_precision": None, "quotes_ok": None, "judge_correct": None, "judge_faithful": None}])["rates"]
+    record = {
+        "answerable": True,
+        "kind": "",
+        "em": None,
+        "f1": None,
+        "citations": "",
+        "refused": 0.0,
+        "unsupported": 0,
+        "retrieve_ms": 1.0,
+        "ask_ms": 1.0,
+        "passed": True,
+    }
+    rates = summarize(
+        [
+            {
+                **record,
+                **{
+                    f: 1.0
+                    for f in (
+                        "hit1",
+                        "hit3",
+                        "hit5",
+                        "rr5",
+                        "recall5",
+                        "must_include",
+                        "accurate",
+                        "correct_cited",
+                        "cite_recall",
+                        "refusal_right",
+                    )
+                },
+                "cite_precision": None,
+                "quotes_ok": None,
+                "judge_correct": None,
+                "judge_faithful": None,
+            }
+        ]
+    )["rates"]
     assert rates["exact_match"]["value"] is None and rates["token_f1"]["value"] is None
     assert rates["broad_correct"]["value"] is None and rates["hit@1"]["value"] == 1.0
 
@@ -150,10 +209,10 @@ def test_metrics_a_gold_file_cannot_support_are_not_zero():
 def test_eval_runs_the_llm_path_and_the_judge(llm_pipeline, fake_llm, tmp_path):
     import re as _re
 
-    from fake_llm import Reply
-
-    from rag.evaluation.run import run_eval
     from rag.evaluation.report import write_outputs
+    from rag.evaluation.run import run_eval
+
+    from fake_llm import Reply
 
     def respond(body):
         prompt = body["messages"][-1]["content"]
@@ -179,11 +238,22 @@ def test_planted_key_appears_in_no_eval_output(tmp_path, index_dir):
     items = [json.dumps(json.loads(line)) for line in GOLD.read_text(encoding="utf-8").splitlines()[:4]]
     gold = write(tmp_path, *items)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
-    env.update(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index_dir), PYTHONPATH=str(ROOT),
-               OPENAI_API_KEY=PLANTED_KEY, OPENAI_BASE_URL=f"http://127.0.0.1:{free_port()}/v1")
+    env.update(
+        RAG_SEEDS_DIR=str(SEEDS),
+        RAG_INDEX_DIR=str(index_dir),
+        PYTHONPATH=str(ROOT),
+        OPENAI_API_KEY=PLANTED_KEY,
+        OPENAI_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",
+    )
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, "-m", "rag.cli", "eval", "--gold", str(gold), "--out", str(out)],
-                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "eval", "--gold", str(gold), "--out", str(out)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert PLANTED_KEY not in result.stdout + result.stderr
     for path in out.iterdir():
@@ -192,8 +262,13 @@ def test_planted_key_appears_in_no_eval_output(tmp_path, index_dir):
 
 
 def test_history_as_role_messages_is_accepted(tmp_path):
-    line = {**GOOD, "history": [{"role": "user", "content": "Who led Russia's team?"},
-                                {"role": "assistant", "content": "Medinsky."}]}
+    line = {
+        **GOOD,
+        "history": [
+            {"role": "user", "content": "Who led Russia's team?"},
+            {"role": "assistant", "content": "Medinsky."},
+        ],
+    }
     item = load_gold(write(tmp_path, json.dumps(line)), SEEDS)[0]
     from rag.answer.followup import turns
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rag.models import Answer, Citation
 from rag.citations import safe_path
-from ui.render import OFFLINE_LABEL, answer_message, article_html, excerpt
+from rag.models import Answer, Citation
+from ui.render import CLOSEST_LABEL, OFFLINE_LABEL, answer_message, article_html, excerpt
 
 from conftest import SEEDS
 
@@ -15,8 +15,16 @@ def citation(needle: str, number: int = 1) -> Citation:
     raw = (SEEDS / SOURCE).read_text(encoding="utf-8")
     start = raw.index(needle)
     end = raw.index(".", start) + 1
-    return Citation(number=number, source=SOURCE, quote=raw[start:end], text=raw[start:end].replace("<u>", "").replace("</u>", ""),
-                    start=start, end=end, title="Ukrainian Delegation En Route", date="2025-05-15")
+    return Citation(
+        number=number,
+        source=SOURCE,
+        quote=raw[start:end],
+        text=raw[start:end].replace("<u>", "").replace("</u>", ""),
+        start=start,
+        end=end,
+        title="Ukrainian Delegation En Route",
+        date="2025-05-15",
+    )
 
 
 def test_answer_shows_sources_with_title_date_and_highlighted_excerpt():
@@ -29,9 +37,15 @@ def test_answer_shows_sources_with_title_date_and_highlighted_excerpt():
 
 
 def test_unsupported_sentences_notice_and_rewritten_query_are_visible():
-    answer = Answer(question="and hers?", query="What is Kallas's job?", text="She is chief [1]. The Moon is cheese.",
-                    citations=[citation("Medinsky also headed")], unsupported=["The Moon is cheese."],
-                    notice="The language model was unavailable (HTTP 500).", mode="gpt-test")
+    answer = Answer(
+        question="and hers?",
+        query="What is Kallas's job?",
+        text="She is chief [1]. The Moon is cheese.",
+        citations=[citation("Medinsky also headed")],
+        unsupported=["The Moon is cheese."],
+        notice="The language model was unavailable (HTTP 500).",
+        mode="gpt-test",
+    )
     html = answer_message(answer, SEEDS)
     assert 'class="unsupported"' in html and "⚠ The Moon is cheese." in html
     assert "HTTP 500" in html and "answered by gpt-test" in html
@@ -66,3 +80,25 @@ def test_excerpt_leaves_out_the_stray_trailer_at_an_article_end():
     last = Citation(number=1, source=source, quote=raw[start:end], text=raw[start:end], start=start, end=end)
     shown = excerpt(last, raw)
     assert shown.endswith("consortium.</mark>") and "/rel" not in shown
+
+
+def test_answer_line_comes_first_and_bold_then_the_quotes():
+    c = citation("Medinsky also headed")
+    html = answer_message(Answer(question="q", text=f"Medinsky [1].\n\n{c.text} [1]", citations=[c]), SEEDS)
+    assert html.index('<p class="answer-line">Medinsky [1].</p>') < html.index('<p class="quotes">')
+
+
+def test_summary_lists_each_sentence_with_its_article_and_date():
+    first, second = citation("Medinsky also headed", 1), citation("Medinsky also headed", 2)
+    second = second.model_copy(update={"date": None, "title": None})
+    text = f"- {first.text} [1]\n- {second.text} [2]"
+    html = answer_message(Answer(question="q", text=text, citations=[first, second]), SEEDS)
+    assert html.count("<li>") == 2 and '<ul class="summary">' in html
+    assert "— Ukrainian Delegation En Route, 2025-05-15" in html and f"— {SOURCE}, undated" in html
+
+
+def test_refusal_shows_closest_passages_under_their_own_label():
+    c = citation("Medinsky also headed")
+    html = answer_message(Answer(question="q", text="The articles do not say.", refused=True, closest=[c]), SEEDS)
+    assert CLOSEST_LABEL in html and 'class="sources closest"' in html and "<mark>" in html
+    assert html.index("The articles do not say.") < html.index(CLOSEST_LABEL)

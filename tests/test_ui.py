@@ -2,51 +2,38 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS, clean_env, free_port, wait_for_http
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "tests" / "screenshots"
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def app_url(index_dir: Path):
+def app_url(index_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
-    env.update(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index_dir), PYTHONPATH=str(ROOT),
-               GRADIO_ANALYTICS_ENABLED="False")
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "ui", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = clean_env(
+        RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index_dir), PYTHONPATH=str(ROOT), GRADIO_ANALYTICS_ENABLED="False"
+    )
+    log = tmp_path_factory.mktemp("ui") / "rag-ui.log"
+    with log.open("w") as out:  # a file, not a pipe nobody drains while the tests run
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"rag ui exited: {proc.stdout.read()}")
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("rag ui did not start within 90 s")
+    wait_for_http(url, proc, 90, "rag ui", log)
     yield url
     proc.terminate()
     proc.wait(timeout=20)
@@ -59,8 +46,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM),
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
         yield b
         b.close()
 
@@ -70,8 +58,10 @@ def page(browser, app_url, request):
     context = browser.new_context(viewport={"width": 1300, "height": 950})
     page = context.new_page()
     outside: list[str] = []
-    page.on("request", lambda r: outside.append(r.url)
-            if not r.url.startswith((app_url.rstrip("/"), "data:", "blob:")) else None)
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith((app_url.rstrip("/"), "data:", "blob:")) else None,
+    )
     page.goto(app_url)
     page.wait_for_selector("#question textarea")
     yield page
@@ -90,7 +80,9 @@ def ask(page, question: str, expect: str) -> str:
         "([n, e]) => { const m = document.querySelectorAll('#chat .message'); if (m.length < n + 2) return false; "
         "const last = m[m.length - 1]; return last.innerText.includes(e) && "
         "(last.querySelector('.meta') !== null || last.innerText.includes('⚠')); }",
-        arg=[before, expect], timeout=30_000)
+        arg=[before, expect],
+        timeout=30_000,
+    )
     messages = page.locator("#chat .message")
     return messages.nth(messages.count() - 1).inner_text()
 
@@ -111,8 +103,10 @@ def test_follow_up_uses_the_chat_history_and_shows_the_rewrite(page):
 
 
 def test_unanswerable_question_gets_a_polite_refusal(page):
-    text = ask(page, "Who represented China at the Istanbul talks?", "The articles do not say")
-    assert page.locator("#chat .sources").count() == 0
+    text = ask(page, "How old is Vladimir Medinsky?", "The articles do not say")
+    assert page.locator("#chat .sources:not(.closest)").count() == 0, "a refusal cites nothing"
+    assert "Closest passages (they may not answer your question)" in text
+    assert page.locator("#chat .closest mark").count() >= 1
     assert "Traceback" not in text
 
 
@@ -166,10 +160,16 @@ def test_ten_chats_at_once_each_get_their_own_answer(app_url):
         assert expected in text, question
 
 
-@pytest.mark.parametrize("path", [
-    "gradio_api/file=../../../../etc/passwd", "gradio_api/file=/etc/passwd", "file=/etc/passwd",
-    "gradio_api/file=seeds/../pyproject.toml", "gradio_api/file=" + str(SEEDS / "000_4ac1dad1d337df25.txt"),
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "gradio_api/file=../../../../etc/passwd",
+        "gradio_api/file=/etc/passwd",
+        "file=/etc/passwd",
+        "gradio_api/file=seeds/../pyproject.toml",
+        "gradio_api/file=" + str(SEEDS / "000_4ac1dad1d337df25.txt"),
+    ],
+)
 def test_no_file_outside_the_app_is_served(app_url, path):
     try:
         with urllib.request.urlopen(app_url + path, timeout=10) as reply:

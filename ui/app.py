@@ -8,8 +8,8 @@ from typing import Any
 
 import gradio as gr
 
-from rag.errors import RagError
 from rag.answer.filters import SearchFilter
+from rag.errors import RagError
 from rag.models import Answer, Citation, Done, TextDelta
 from rag.pipeline import Pipeline
 from ui.render import answer_message, article_html, mode_label
@@ -25,6 +25,9 @@ EXAMPLES = [
 CSS = """
 .unsupported { background: #fff3cd; }
 .sources { font-size: 0.9em; margin-top: 0.5em; }
+.answer-line { font-size: 1.1em; font-weight: 600; margin-bottom: 0.4em; }
+.quotes { color: #333; }
+.summary li { margin-bottom: 0.3em; }
 .meta, .notice, .flag { font-size: 0.85em; color: #666; }
 .article-body { max-height: 480px; overflow-y: auto; line-height: 1.5; }
 mark { background: #ffe066; }
@@ -34,16 +37,23 @@ SYSTEM_FONT = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-
 
 def _filter(chosen: list[str], date_from: str, date_to: str) -> SearchFilter | None:
     """The chat's article and date controls as a search filter ("any" means no limit)."""
-    return SearchFilter.of(chosen or None, None if date_from == "any" else date_from,
-                           None if date_to == "any" else date_to)
+    return SearchFilter.of(
+        chosen or None, None if date_from == "any" else date_from, None if date_to == "any" else date_to
+    )
 
 
 def respond(
-    pipeline: Pipeline, message: str, chat: list[dict[str, Any]], turns: list[list[str]],
-    chosen: list[str], date_from: str, date_to: str, k: int,
+    pipeline: Pipeline,
+    message: str,
+    chat: list[dict[str, Any]],
+    turns: list[list[str]],
+    chosen: list[str],
+    date_from: str,
+    date_to: str,
+    k: int,
 ) -> Iterator[tuple[Any, ...]]:
     """Stream one answer into the chat; yields (textbox, chat, turns, citations, picker)."""
-    chat = list(chat or []) + [{"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
+    chat = [*(chat or []), {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
     yield "", chat, turns, [], gr.update()
     try:
         where = _filter(chosen, date_from, date_to)
@@ -63,7 +73,7 @@ def respond(
         if answer is None:
             raise RuntimeError("the answer stream ended without an answer")
         chat[-1]["content"] = answer_message(answer, pipeline.seeds_dir)
-        turns = list(turns) + [[message, answer.text]]
+        turns = [*turns, [message, answer.text]]
         citations = [c.model_dump() for c in answer.citations]
         choices = [(f"[{c.number}] {c.title or c.source}", i) for i, c in enumerate(answer.citations)]
         yield "", chat, turns, citations, gr.update(choices=choices, value=None)
@@ -72,7 +82,9 @@ def respond(
         yield "", chat, turns, [], gr.update()
     except Exception:
         log.exception("unexpected error while answering")
-        chat[-1]["content"] = "⚠ Something went wrong on our side while answering; it has been logged. Please try again."
+        chat[-1]["content"] = (
+            "⚠ Something went wrong on our side while answering; it has been logged. Please try again."
+        )
         yield "", chat, turns, [], gr.update()
 
 
@@ -89,14 +101,27 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
     with gr.Blocks(title="News Q&A", analytics_enabled=False) as app:
         turns = gr.State([])
         citations = gr.State([])
-        gr.Markdown(f"## Ask the news articles\nAnswers quote and cite {len(articles)} articles. "
-                    f"Mode: **{mode_label(pipeline.mode)}**.", elem_id="header")
+        gr.Markdown(
+            f"## Ask the news articles\nAnswers quote and cite {len(articles)} articles. "
+            f"Mode: **{mode_label(pipeline.mode)}**.",
+            elem_id="header",
+        )
         with gr.Row():
             with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Chat", height=520, elem_id="chat", sanitize_html=True,
-                                     feedback_options=None, buttons=["copy"])
-                box = gr.Textbox(placeholder="Ask a question about the articles and press Enter",
-                                 show_label=False, elem_id="question", max_lines=4)
+                chatbot = gr.Chatbot(
+                    label="Chat",
+                    height=520,
+                    elem_id="chat",
+                    sanitize_html=True,
+                    feedback_options=None,
+                    buttons=["copy"],
+                )
+                box = gr.Textbox(
+                    placeholder="Ask a question about the articles and press Enter",
+                    show_label=False,
+                    elem_id="question",
+                    max_lines=4,
+                )
                 with gr.Row():
                     send = gr.Button("Ask", variant="primary", elem_id="ask")
                     clear = gr.Button("Clear chat", elem_id="clear")
@@ -107,7 +132,9 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                 with gr.Accordion("Search settings", open=False):
                     chosen = gr.CheckboxGroup(
                         [(f"{a.title or a.source} ({a.date or 'undated'})", a.source) for a in articles],
-                        label="Only these articles (none ticked: all)", elem_id="articles")
+                        label="Only these articles (none ticked: all)",
+                        elem_id="articles",
+                    )
                     with gr.Row():
                         date_from = gr.Dropdown(["any", *dates], value="any", label="From date")
                         date_to = gr.Dropdown(["any", *dates], value="any", label="To date")
@@ -120,8 +147,11 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
         outputs = [box, chatbot, turns, citations, picker]
         box.submit(answer, inputs, outputs, concurrency_limit=16, show_progress="hidden", api_name="ask")
         send.click(answer, inputs, outputs, concurrency_limit=16, show_progress="hidden", api_name="ask_button")
-        clear.click(lambda: ([], [], [], gr.update(choices=[], value=None), ""), None,
-                    [chatbot, turns, citations, picker, article])
+        clear.click(
+            lambda: ([], [], [], gr.update(choices=[], value=None), ""),
+            None,
+            [chatbot, turns, citations, picker, article],
+        )
         picker.change(lambda cites, picked: show_article(pipeline, cites, picked), [citations, picker], article)
     return app
 
@@ -131,5 +161,13 @@ def launch(pipeline: Pipeline, host: str = "127.0.0.1", port: int = 7860, share:
     app = build_app(pipeline)
     app.queue(default_concurrency_limit=16)
     theme = gr.themes.Default(font=SYSTEM_FONT, font_mono=["ui-monospace", "monospace"])
-    return app.launch(server_name=host, server_port=port, share=share, theme=theme, css=CSS,
-                      footer_links=[], show_error=False, **kwargs)
+    return app.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        theme=theme,
+        css=CSS,
+        footer_links=[],
+        show_error=False,
+        **kwargs,
+    )

@@ -7,12 +7,14 @@ taken from an article is escaped: article text is data, never markup.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from rag.citations import read_source
-from rag.models import Answer, Citation
 from rag.index.parsing import strip_tags as _plain
 from rag.index.parsing import strip_trailer
+from rag.models import Answer, Citation
+
 #: Characters of context shown on each side of a quote in the sources list.
 EXCERPT = 90
 OFFLINE_LABEL = "offline: quoted from the articles"
@@ -41,27 +43,74 @@ def source_line(citation: Citation) -> str:
     return " · ".join(parts)
 
 
-def answer_message(answer: Answer, seeds_dir: Path) -> str:
-    """The assistant message: answer, flags, sources with excerpts, and the mode."""
-    text = html.escape(answer.text)
+_MARKER = re.compile(r"\[(\d+)\]")
+CLOSEST_LABEL = "Closest passages (they may not answer your question):"
+
+
+def body_html(answer: Answer) -> str:
+    """The answer text: its first paragraph (the answer line) first and bold, then the quotes.
+
+    A summary (lines starting "- ") becomes a list whose items name their article and date.
+    """
+    cited = {c.number: c for c in answer.citations}
+    blocks = []
+    for i, block in enumerate(answer.text.split("\n\n")):
+        lines = block.split("\n")
+        if all(line.startswith("- ") for line in lines):
+            items = "".join(f"<li>{_flagged(line[2:], answer)}{_where(line, cited)}</li>" for line in lines)
+            blocks.append(f'<ul class="summary">{items}</ul>')
+        else:
+            css = "answer-line" if i == 0 and not answer.refused else "quotes"
+            blocks.append(f'<p class="{css}">{"<br>".join(_flagged(line, answer) for line in lines)}</p>')
+    return "\n".join(blocks)
+
+
+def _flagged(text: str, answer: Answer) -> str:
+    """Escaped text with the sentences no citation supports marked."""
+    escaped = html.escape(text)
     for sentence in answer.unsupported:
-        escaped = html.escape(sentence)
-        text = text.replace(escaped, f'<span class="unsupported" title="No source supports this sentence">⚠ {escaped}</span>')
-    lines = [text]
+        flagged = html.escape(sentence)
+        escaped = escaped.replace(
+            flagged, f'<span class="unsupported" title="No source supports this sentence">⚠ {flagged}</span>'
+        )
+    return escaped
+
+
+def _where(line: str, cited: dict[int, Citation]) -> str:
+    numbers = [int(n) for n in _MARKER.findall(line)]
+    citation = cited.get(numbers[0]) if numbers else None
+    if citation is None:
+        return ""
+    title, date = html.escape(citation.title or citation.source), html.escape(citation.date or "undated")
+    return f' <span class="meta">— {title}, {date}</span>'
+
+
+def sources_html(citations: list[Citation], seeds_dir: Path, css: str = "sources") -> str:
+    """Numbered sources: file, headline, date, and an excerpt with the quote highlighted."""
+    raws: dict[str, str | None] = {}
+    for c in citations:
+        if c.source not in raws:
+            raws[c.source] = read_source(seeds_dir, c.source)
+    items = "".join(
+        f'<li value="{c.number}" class="source">{source_line(c)}<br>'
+        f'<span class="excerpt">{excerpt(c, raws[c.source])}</span></li>'
+        for c in citations
+    )
+    return f'<ol class="{css}">{items}</ol>'
+
+
+def answer_message(answer: Answer, seeds_dir: Path) -> str:
+    """The assistant message: the answer line, quotes, flags, sources with excerpts, and the mode."""
+    lines = [body_html(answer)]
     if answer.unsupported:
         lines.append('<p class="flag">⚠ Marked sentences are not supported by the cited sources.</p>')
     if answer.notice:
         lines.append(f'<p class="notice">ℹ {html.escape(answer.notice)}</p>')
     if answer.citations:
-        raws = {}
-        for c in answer.citations:
-            if c.source not in raws:
-                raws[c.source] = read_source(seeds_dir, c.source)
-        items = "".join(
-            f'<li value="{c.number}" class="source">{source_line(c)}<br><span class="excerpt">{excerpt(c, raws[c.source])}</span></li>'
-            for c in answer.citations
-        )
-        lines.append(f'<ol class="sources">{items}</ol>')
+        lines.append(sources_html(answer.citations, seeds_dir))
+    if answer.closest:
+        lines.append(f'<p class="meta closest-label">{CLOSEST_LABEL}</p>')
+        lines.append(sources_html(answer.closest, seeds_dir, "sources closest"))
     meta = [mode_label(answer.mode)]
     if answer.query and answer.query != answer.question:
         meta.append(f"searched for: “{html.escape(answer.query)}”")

@@ -56,6 +56,4 @@ class SearchFilter:
         day = day_number(chunk.date)
         if self.date_from and day < day_number(self.date_from):
             return False
-        if self.date_to and not 0 < day <= day_number(self.date_to):
-            return False
-        return True
+        return not (self.date_to and not 0 < day <= day_number(self.date_to))

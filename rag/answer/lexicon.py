@@ -10,30 +10,72 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 
-from rag.answer.vocabulary import NORMAL_FORMS
+from rag.answer.vocabulary import mark_countries, normal_form
 from rag.models import Chunk
 
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 
 #: Words that frame a question rather than carry its content.
 QUESTION_WORDS = frozenset(
-    "who whom whose what which when where why how long many much old far time year day week "
-    "name kind sort type".split()
+    [
+        "who",
+        "whom",
+        "whose",
+        "what",
+        "which",
+        "when",
+        "where",
+        "why",
+        "how",
+        "long",
+        "many",
+        "much",
+        "old",
+        "far",
+        "time",
+        "year",
+        "day",
+        "week",
+        "name",
+        "kind",
+        "sort",
+        "type",
+    ]
 )
 
 
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    return frozenset(STOPWORDS_EN) | {"did", "does", "say", "said", "according", "much", "many"}
+    # bm25s's list omits common quantifiers and determiners ("all", "any", "each"…).
+    determiners = [
+        "all",
+        "any",
+        "some",
+        "each",
+        "every",
+        "both",
+        "other",
+        "such",
+        "more",
+        "most",
+        "own",
+        "same",
+        "few",
+        "nor",
+        "only",
+        "very",
+    ]
+    return frozenset(STOPWORDS_EN) | {"did", "does", "say", "said", "according", "much", "many", *determiners}
 
 
 class Lexicon:
     """Stemming and IDF over the indexed sentences."""
 
-    def __init__(self, texts: Iterable[str]) -> None:
+    def __init__(self, texts: Iterable[str], articles: Mapping[str, Iterable[str]] | None = None) -> None:
+        """IDF over `texts`; `articles` (source -> its sentences) gives each article's vocabulary."""
         import Stemmer
 
         self._stemmer = Stemmer.Stemmer("english")
@@ -45,15 +87,24 @@ class Lexicon:
         for text in texts:
             n += 1
             df.update(set(self.terms(text)))
+
         self._idf = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
         self._unseen = math.log((n + 1) / 0.5)
+        self._article_terms = {
+            source: frozenset(t for text in sentences for t in self.terms(text))
+            for source, sentences in (articles or {}).items()
+        }
+
+    def article_terms(self, source: str) -> frozenset[str]:
+        """Every content stem of one article (empty for an unknown source)."""
+        return self._article_terms.get(source, frozenset())
 
     def terms(self, text: str) -> list[str]:
         """Content-word stems of `text`."""
-        words = [w.lower().replace("’", "'").removesuffix("'s") for w in WORD.findall(text)]
+        words = [w.lower().replace("’", "'").removesuffix("'s") for w in WORD.findall(mark_countries(text))]
         # "low-level" also counts as "low" and "level", so "lower-level officials" meets "level".
         words += [part for w in words if "-" in w for part in w.split("-")]
-        words = [NORMAL_FORMS.get(w, w) for w in words if w not in self.stopwords]
+        words = [normal_form(w) for w in words if w not in self.stopwords]
         with self._stem_lock:
             return list(self._stemmer.stemWords(words))
 
@@ -68,7 +119,7 @@ class Lexicon:
 
     def question_terms(self, question: str) -> list[str]:
         """Content stems of a question, without the words that frame it ("how long")."""
-        kept = [w for w in WORD.findall(question) if w.lower() not in QUESTION_WORDS]
+        kept = [w for w in WORD.findall(question) if w.lower() not in QUESTION_WORDS and len(w) > 1]
         return sorted(set(self.terms(" ".join(kept))))
 
     def idf(self, term: str) -> float:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from rag.answer.answer_types import answer_phrase, answer_type
+from rag.answer.calibration import Thresholds
 from rag.answer.followup import condense_offline
 from rag.answer.protocol import Question
-from rag.answer.scoring import Evidence, unknown_names
+from rag.answer.scoring import Evidence, unknown_names, without_question_words
 from rag.answer.snapshot import IndexSnapshot
 from rag.citations import cite, still_in_files
 from rag.index.parsing import clean_text
@@ -23,17 +25,42 @@ from rag.prompts import fill
 RUNNER_UP_MARGIN = 0.12
 MAX_SENTENCES = 3
 
+#: Passages shown under a refusal ("Closest passages (they may not answer your question)").
+CLOSEST = 3
+#: A summary quotes up to this many sentences, chosen from this many candidates.
+SUMMARY_SENTENCES = 5
+SUMMARY_CANDIDATES = 30
+#: Maximal marginal relevance: weight of relevance against novelty (Carbonell & Goldstein, 1998).
+MMR_LAMBDA = 0.7
+#: Questions that ask for an overview rather than one fact; group "topic" is what it is about.
+_BROAD = re.compile(
+    r"^(?:(?:please |can you |could you )?(?:summari[sz]e|sum up|give me (?:an? )?(?:overview|summary|timeline|"
+    r"rundown|background|recap)(?: of| on)?|(?:an? )?(?:overview|summary|timeline|recap|background) of|"
+    r"tell me (?:more )?about|describe|brief me on|what(?:'s| is| was) the (?:latest|news|story) (?:on|about|with)|"
+    r"(?:the )?latest on|what(?:'s| is) (?:going on|happening) (?:with|in|at)|what happened (?:with|to|in|at|on|"
+    r"during|between)?))\b\s*(?P<topic>.*)$",
+    re.IGNORECASE,
+)
+
 #: Openings that refer back to the sentence before ("She said the measures would target...").
 _REFERS_BACK = re.compile(r"^(?:He|She|They|This|These|Those)\b")
+
+
+def quotable(ev: Evidence) -> bool:
+    """A sentence may be quoted when it can hold the asked-for kind of answer and it, or a
+    neighbour, shares at least one content word with the question (an extract that shares
+    nothing with the question, "<script>alert(1)</script>" or "?!?", answers nothing)."""
+    return ev.typed and ev.overlaps
 
 
 def select_evidence(scored: Sequence[Evidence], threshold: float, limit: int = MAX_SENTENCES) -> list[Evidence]:
     """The sentences to quote: the best one, plus close runners-up; empty means refuse.
 
-    Only sentences with the kind of answer asked for are quoted: "How old is Medinsky?" is
-    refused when no sentence about him states an age, however close they are in meaning.
+    Sentences that cannot hold the kind of answer asked for are never quoted: "How old is
+    Medinsky?" is refused when no sentence about him states an age. For the less reliable
+    person detector, a miss only lowers the score (`rag.answer.answer_types.is_strict`).
     """
-    scored = [ev for ev in scored if ev.typed]
+    scored = [ev for ev in scored if quotable(ev)]
     if not scored or scored[0].score < threshold:
         return []
     chosen = [scored[0]]
@@ -76,6 +103,52 @@ def with_continuations(kept: list[tuple[Chunk, str]], snapshot: IndexSnapshot) -
     return extended
 
 
+def summary_topic(question: str) -> str | None:
+    """What a broad question is about ("Summarize the talks" -> "the talks"), or None for a factual one."""
+    match = _BROAD.match(question.strip())
+    if match is None:
+        return None
+    topic = match.group("topic").strip(" ?.!")
+    return topic or question
+
+
+def leading_phrase(question: str, chunk: Chunk) -> str | None:
+    """The asked-for thing as the quoted sentence words it ("Vladimir Medinsky"), or None.
+
+    Exact text of the sentence, never composed words; only for questions that ask for a
+    kind of thing (a person, a number, a date or time).
+    """
+    preferred = answer_type(question)
+    if preferred is None:
+        return None
+    found = preferred(without_question_words(chunk.text, question))
+    if found is None:
+        return None
+    start, end = answer_phrase(chunk.text, found)
+    phrase = chunk.text[start:end].strip()
+    return phrase or None
+
+
+def diverse(candidates: Sequence[Evidence], snapshot: IndexSnapshot, limit: int) -> list[Evidence]:
+    """Up to `limit` candidates by maximal marginal relevance over their sentence vectors."""
+    if not candidates:
+        return []
+    vectors = snapshot.retriever.vectors([ev.chunk.id for ev in candidates])
+    chosen: list[int] = []
+    left = list(range(len(candidates)))
+    best = candidates[0].score
+    while left and len(chosen) < limit:
+
+        def gain(i: int) -> float:
+            similar = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
+            return MMR_LAMBDA * (candidates[i].score - best) - (1 - MMR_LAMBDA) * similar
+
+        pick = max(left, key=gain)
+        chosen.append(pick)
+        left.remove(pick)
+    return [candidates[i] for i in chosen]
+
+
 def quoted_text(quotes: Sequence[Chunk]) -> str:
     """The answer text: each quoted sentence followed by its [n] marker."""
     return " ".join(f"{chunk.text} [{i}]" for i, chunk in enumerate(quotes, 1))
@@ -86,27 +159,77 @@ class OfflineAnswerer:
 
     mode = "offline"
 
-    def __init__(self, refusal_threshold: float) -> None:
-        self.refusal_threshold = refusal_threshold
+    def __init__(self, thresholds: Thresholds) -> None:
+        self.thresholds = thresholds
 
     def stream(self, question: Question, snapshot: IndexSnapshot) -> Iterator[Event]:
         answer = self.answer(question, condense_offline(question.text, question.history), snapshot)
         yield TextDelta(answer.text)
         yield Done(answer)
 
+    def decision_score(self, query: str, snapshot: IndexSnapshot) -> float:
+        """The score compared with the refusal threshold (-1 when nothing could answer), for calibration."""
+        if unknown_names(query, snapshot.lexicon):
+            return -1.0
+        usable = [ev for ev in snapshot.evidence(query) if quotable(ev)]
+        return usable[0].score if usable else -1.0
+
     def answer(self, question: Question, query: str, snapshot: IndexSnapshot, notice: str | None = None) -> Answer:
         """The extractive answer to `query` (the standalone form of the question), or a refusal."""
+        topic = summary_topic(query)
+        if topic is not None:
+            return self.summary(question, query, topic, snapshot, notice)
         scored = snapshot.evidence(query, question.where)
         refuse = unknown_names(query, snapshot.lexicon)
-        evidence = [] if refuse else select_evidence(scored, self.refusal_threshold)
-        shown = [ev.chunk.model_copy(update={"score": round(ev.score, 4)}) for ev in scored[: question.k]]
+        evidence = [] if refuse else select_evidence(scored, self.thresholds.for_question(query))
         kept, stale = still_in_files(snapshot.seeds_dir, [ev.chunk for ev in evidence])
         kept = with_continuations(kept, snapshot)
-        notes = [n for n in (notice, fill("stale_index", files=", ".join(stale)) if stale else None) if n]
-        base = Answer(question=question.text, query=query, text=fill("refusal"), refused=True, sources=shown,
-                      notice=" ".join(notes) or None)
+        base = self._base(question, query, scored, stale, notice)
         if not kept:
-            return base
+            return self._refusal(base, scored, snapshot)
+        phrase = leading_phrase(query, kept[0][0])
+        if phrase is not None:  # only sentences that state the same answer support it
+            kept = [kept[0]] + [(c, raw) for c, raw in kept[1:] if phrase.lower() in c.text.lower()]
         citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
         text = quoted_text([chunk for chunk, _ in kept])
+        if phrase is not None:
+            text = f"{phrase} [1].\n\n{text}"
         return base.model_copy(update={"text": text, "citations": citations, "refused": False})
+
+    def summary(
+        self, question: Question, query: str, topic: str, snapshot: IndexSnapshot, notice: str | None
+    ) -> Answer:
+        """A broad question's answer: diverse, relevant sentences across articles, in date order."""
+        scored = snapshot.evidence(topic, question.where, n=SUMMARY_CANDIDATES)
+        relevant = [ev for ev in scored if ev.overlaps]
+        chosen = diverse(relevant, snapshot, SUMMARY_SENTENCES)
+        kept, stale = still_in_files(snapshot.seeds_dir, [ev.chunk for ev in chosen])
+        base = self._base(question, query, scored, stale, notice)
+        if not kept:
+            return self._refusal(base, scored, snapshot)
+        kept.sort(key=lambda pair: (pair[0].date or "9999", pair[0].source, pair[0].position))
+        citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
+        lines = [f"- {chunk.text} [{n}]" for n, (chunk, _) in enumerate(kept, 1)]
+        return base.model_copy(update={"text": "\n".join(lines), "citations": citations, "refused": False})
+
+    @staticmethod
+    def _base(
+        question: Question, query: str, scored: Sequence[Evidence], stale: list[str], notice: str | None
+    ) -> Answer:
+        shown = [ev.chunk.model_copy(update={"score": round(ev.score, 4)}) for ev in scored[: question.k]]
+        notes = [n for n in (notice, fill("stale_index", files=", ".join(stale)) if stale else None) if n]
+        return Answer(
+            question=question.text,
+            query=query,
+            text=fill("refusal"),
+            refused=True,
+            sources=shown,
+            notice=" ".join(notes) or None,
+        )
+
+    @staticmethod
+    def _refusal(base: Answer, scored: Sequence[Evidence], snapshot: IndexSnapshot) -> Answer:
+        """The plain refusal, with the closest passages (verified) so a wrong refusal still helps."""
+        near = [ev.chunk for ev in scored if ev.overlaps][:CLOSEST]
+        kept, _ = still_in_files(snapshot.seeds_dir, near)
+        return base.model_copy(update={"closest": [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]})

@@ -60,16 +60,18 @@ class KeywordIndex:
         self._stemmer = Stemmer.Stemmer("english")
         self._lock = threading.Lock()  # bm25s tokenises with a PyStemmer object, not thread-safe
         self._bm25 = bm25s.BM25()
-        self._bm25.index(bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False),
-                         show_progress=False)
+        self._bm25.index(
+            bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False), show_progress=False
+        )
 
     def search(self, question: str, n: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(id, BM25 score) of the n best matches among the allowed sentences; no zero scores."""
         import bm25s
 
         with self._lock:
-            tokens = bm25s.tokenize([question], stopwords="en", stemmer=self._stemmer, show_progress=False,
-                                    return_ids=False)[0]
+            tokens = bm25s.tokenize(
+                [question], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+            )[0]
             if not tokens:
                 return []
             scores = self._bm25.get_scores(tokens, weight_mask=mask)
@@ -102,8 +104,11 @@ class HybridRetriever:
         """(id, cosine similarity) of the n nearest allowed sentences."""
         if not self.chunks:
             return []
-        kwargs: dict[str, Any] = {"query_embeddings": [query_vector], "n_results": min(n, len(self.chunks)),
-                                  "include": ["distances"]}
+        kwargs: dict[str, Any] = {
+            "query_embeddings": [query_vector],
+            "n_results": min(n, len(self.chunks)),
+            "include": ["distances"],
+        }
         clause = where.where() if where is not None else None
         if clause is not None:
             kwargs["where"] = clause
@@ -138,6 +143,12 @@ class HybridRetriever:
         if missing:
             cosine.update(self.cosines(vector, missing))
         return [(self.chunks[i], score, cosine[i]) for i, score in kept]
+
+    def vectors(self, ids: list[str]) -> np.ndarray:
+        """The stored (unit-length) vectors of these sentences, in the order asked."""
+        got = self.collection.get(ids=ids, include=["embeddings"])
+        by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+        return np.asarray([by_id[i] for i in ids], dtype=np.float32)
 
     def cosines(self, query_vector: list[float], ids: list[str]) -> dict[str, float]:
         """Cosine of the query to stored vectors, for keyword hits dense search missed."""

@@ -32,12 +32,19 @@ class IndexSnapshot:
 
     @classmethod
     def build(cls, retriever: HybridRetriever, seeds_dir: Path) -> IndexSnapshot:
-        lexicon = Lexicon(c.text for c in retriever.chunks.values())
+        articles: dict[str, list[str]] = {}
+        for chunk in retriever.chunks.values():
+            articles.setdefault(chunk.source, []).append(chunk.text)
+        lexicon = Lexicon((c.text for c in retriever.chunks.values()), articles)
         return cls(retriever.collection_name, retriever, lexicon, seeds_dir)
 
     def evidence(self, query: str, where: SearchFilter | None = None, n: int = CANDIDATES) -> list[Evidence]:
         """Hybrid candidates re-ranked by the evidence score, best first."""
-        return score_candidates(query, self.retriever.search(query, n, where), self.lexicon)
+        return score_candidates(query, self.retriever.search(query, n, where), self.lexicon, self.nearby)
+
+    def nearby(self, chunk: Chunk, offset: int) -> Chunk | None:
+        """The sentence `offset` places from `chunk` in its article, if any."""
+        return self.sentence(chunk.source, chunk.position + offset)
 
     def sentence(self, source: str, position: int) -> Chunk | None:
         """The sentence at a position of an article, if the index holds one there."""

@@ -1,37 +1,109 @@
-"""Word tables that let different wordings of one fact meet: demonyms, irregular verbs."""
+"""Normal forms that let different wordings of one fact meet, from maintained data.
 
-#: News text names a country and its people interchangeably ("Ukraine's team" and "the
-#: Ukrainian delegation"); mapping demonyms to the country lets coverage see that.
-DEMONYMS = {
-    "ukrainian": "ukraine", "ukrainians": "ukraine", "russian": "russia", "russians": "russia",
-    "turkish": "turkey", "turks": "turkey", "american": "us", "americans": "us", "u.s": "us",
-    "united": "united", "british": "britain", "french": "france", "german": "germany",
-    "germans": "germany", "chinese": "china", "european": "europe", "europeans": "europe",
-    "polish": "poland", "italian": "italy", "indian": "india", "israeli": "israel",
-    "iranian": "iran", "japanese": "japan", "qatari": "qatar", "saudi": "saudi",
-    # Capitals stand for their countries in news prose ("the Kiev government", "Moscow's team").
-    "moscow": "russia", "kyiv": "ukraine", "kiev": "ukraine", "washington": "us",
-}
-#: Irregular past forms the stemmer leaves alone ("met" would never match "meet").
-IRREGULAR = {
-    "met": "meet", "led": "lead", "held": "hold", "sent": "send", "told": "tell", "said": "say",
-    "took": "take", "taken": "take", "went": "go", "gone": "go", "came": "come", "began": "begin",
-    "begun": "begin", "spoke": "speak", "spoken": "speak", "made": "make", "gave": "give",
-    "given": "give", "saw": "see", "seen": "see", "left": "leave", "brought": "bring",
-    "thought": "think", "sought": "seek", "fought": "fight", "won": "win", "lost": "lose",
-    "chose": "choose", "chosen": "choose", "flew": "fly", "flown": "fly", "rode": "ride",
-    "kept": "keep", "meant": "mean", "stood": "stand", "struck": "strike", "wrote": "write",
-    "written": "write", "knew": "know", "known": "know", "grew": "grow", "broke": "break",
-    "broken": "break", "fell": "fall", "fallen": "fall", "paid": "pay", "ran": "run", "sat": "sit",
-    "drew": "draw", "drawn": "draw", "heard": "hear", "felt": "feel", "found": "find", "got": "get",
-    "rose": "rise", "risen": "rise", "shook": "shake", "became": "become", "threw": "throw",
-}
-#: Derived words the stemmer keeps apart from the word they come from, so "Who speaks for
-#: the Kremlin?" meets "Kremlin spokesman" and "What ministry?" meets "culture minister".
-DERIVED = {
-    "spokesman": "speak", "spokeswoman": "speak", "spokesperson": "speak", "spokesmen": "speak",
-    "spokespeople": "speak", "ministry": "minister", "ministries": "minister", "leader": "lead",
-    "leaders": "lead", "leadership": "lead", "presidency": "president",
-}
-#: Each word's normal form for matching, from all the tables above.
-NORMAL_FORMS = {**DERIVED, **DEMONYMS, **IRREGULAR}
+- Inflections: lemminflect's lemma tables ("met" -> meet, "women" -> woman, "fled" ->
+  flee), which the Snowball stemmer alone leaves apart.
+- Countries: countryinfo's data for every country (name, alternative names, demonym,
+  capital), so "Ukraine's team", "the Ukrainian delegation" and "Kyiv said" all carry one
+  token, as news prose uses them interchangeably. Capitals are included because news uses
+  them as metonyms ("Moscow's team"); a capital that is also another place's name
+  ("Victoria") then meets its country too, a rare false match accepted for the coverage.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+#: Tokens countries are normalised to (never an English word): "isoukr", "isousa".
+_PREFIX = "iso"
+_LATIN = re.compile(r"^[A-Za-z][A-Za-z .'-]*$")
+
+
+@dataclass(frozen=True)
+class Countries:
+    """Every way of naming a country that countryinfo knows, mapped to one token."""
+
+    words: dict[str, str]  # lower-case single word -> token ("ukrainian" -> "isoukr")
+    phrases: dict[str, str]  # lower-case multi-word name -> token ("united states" -> "isousa")
+    codes: dict[str, str]  # upper-case code, matched case-sensitively ("US", "U.S." -> "isousa")
+
+    def pattern(self, table: dict[str, str], flags: int) -> re.Pattern[str] | None:
+        if not table:
+            return None
+        ordered = sorted(table, key=len, reverse=True)
+        names = "|".join(re.escape(p) for p in ordered)
+        return re.compile(r"(?<![\w.])(" + names + r")(?:['’]s)?(?!\w)", flags)
+
+
+def _names(data: dict[str, object]) -> list[str]:
+    names: list[object] = [data.get("name"), data.get("demonym")]
+    alternatives = data.get("altSpellings")
+    if isinstance(alternatives, list):
+        names += alternatives
+    capital = data.get("capital")
+    if isinstance(capital, str) and capital:
+        names += [capital, capital.split(" ")[0]]
+    demonym = data.get("demonym")
+    if isinstance(demonym, str) and demonym and not demonym.endswith(("ese", "ss", "s")):
+        names.append(f"{demonym}s")  # "Ukrainians"
+    return [n for n in names if isinstance(n, str) and _LATIN.match(n)]
+
+
+@cache
+def countries() -> Countries:
+    """The country tables, read once from countryinfo's package data."""
+    words: dict[str, str] = {}
+    phrases: dict[str, str] = {}
+    codes: dict[str, str] = {}
+    for entry in (resources.files("countryinfo") / "data").iterdir():
+        if not entry.name.endswith(".json"):
+            continue
+        data = json.loads(entry.read_text(encoding="utf-8"))
+        iso = (data.get("ISO") or {}).get("alpha3")
+        if not iso:
+            continue
+        token = f"{_PREFIX}{iso.lower()}"
+        for name in _names(data):
+            if name.isupper() and len(name) <= 3:
+                codes.setdefault(name, token)
+                codes.setdefault(".".join(name) + ".", token)
+            elif " " in name or "." in name:
+                phrases.setdefault(name.lower(), token)
+            else:
+                words.setdefault(name.lower(), token)
+    return Countries(words, phrases, codes)
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    table = countries()
+    return table.pattern(table.phrases, re.IGNORECASE), table.pattern(table.codes, 0)
+
+
+def mark_countries(text: str) -> str:
+    """Multi-word country names and upper-case codes ("United States", "U.S.") as one token each."""
+    table = countries()
+    phrase, code = _patterns()
+    if phrase is not None:
+        text = phrase.sub(lambda m: f" {table.phrases[m.group(1).lower()]} ", text)
+    if code is not None:
+        text = code.sub(lambda m: f" {table.codes[m.group(1)]} ", text)
+    return text
+
+
+@lru_cache(maxsize=100_000)
+def normal_form(word: str) -> str:
+    """A lower-case word's normal form: its country token, else its lemma, else itself."""
+    token = countries().words.get(word)
+    if token is not None:
+        return token
+    from lemminflect import getAllLemmas
+
+    lemmas = getAllLemmas(word)
+    for pos in ("VERB", "NOUN", "ADJ"):
+        if pos in lemmas:
+            return str(lemmas[pos][0])
+    return word

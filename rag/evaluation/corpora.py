@@ -21,8 +21,14 @@ from rag.settings import Settings
 SPLITS = ("gold", "holdout")
 #: Rows of the side-by-side table: the figures the issues set targets for.
 OVERVIEW = (
-    "hit@1", "correct_and_cited", "paraphrase_correct_and_cited", "unanswerable_refused", "false_refusal",
-    "broad_correct", "quotes_verified", "answer_first",
+    "hit@1",
+    "correct_and_cited",
+    "paraphrase_correct_and_cited",
+    "unanswerable_refused",
+    "false_refusal",
+    "broad_correct",
+    "quotes_verified",
+    "answer_first",
 )
 
 
@@ -56,11 +62,13 @@ def load_corpus(folder: Path) -> Corpus:
 
 def corpus_settings(settings: Settings, corpus: Corpus) -> Settings:
     """The settings with the corpus's articles and an index of its own (folder or collection)."""
-    return settings.model_copy(update={
-        "seeds_dir": corpus.articles,
-        "index_dir": settings.index_dir / f"eval-{corpus.name}",
-        "collection": f"{settings.collection}-eval-{corpus.name}"[:41],
-    })
+    return settings.model_copy(
+        update={
+            "seeds_dir": corpus.articles,
+            "index_dir": settings.index_dir / f"eval-{corpus.name}",
+            "collection": f"{settings.collection}-eval-{corpus.name}"[:41],
+        }
+    )
 
 
 def overview_rows(summaries: dict[str, dict[str, Any]], names: Sequence[str] = OVERVIEW) -> list[list[str]]:

@@ -31,7 +31,9 @@ class GoldItem(BaseModel):
     sources: list[str] = Field(default_factory=list)
     answerable: bool
     history: list[Any] | None = Field(None, description="[[question, answer], …] or role/content messages.")
-    kind: str | None = Field(None, description="fact, paraphrase, number, who, when, where, followup, broad, unanswerable.")
+    kind: str | None = Field(
+        None, description="fact, paraphrase, number, who, when, where, followup, broad, unanswerable."
+    )
     answer_type: str | None = Field(None, description="person, number, date, place, organisation, or None.")
     line: int = 0
 

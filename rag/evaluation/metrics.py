@@ -15,10 +15,7 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 def normalize(text: str) -> str:
     """SQuAD normalisation, plus NFKC and Unicode punctuation (curly quotes, dashes)."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = "".join(
-        " " if (ch in string.punctuation or unicodedata.category(ch).startswith("P")) else ch
-        for ch in text
-    )
+    text = "".join(" " if (ch in string.punctuation or unicodedata.category(ch).startswith("P")) else ch for ch in text)
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 

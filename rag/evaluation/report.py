@@ -48,8 +48,11 @@ def markdown(summary: dict[str, Any], records: Sequence[dict[str, Any]]) -> str:
     ]
     failures = [r for r in records if not r["passed"]]
     for r in failures:
-        what = "answered an unanswerable question" if not r["answerable"] else (
-            "refused" if r["refused"] else "gold fact missing")
+        what = (
+            "answered an unanswerable question"
+            if not r["answerable"]
+            else ("refused" if r["refused"] else "gold fact missing")
+        )
         lines.append(f"- `{r['id']}` {r['question']} — {what}: {r['answer'][:160]}")
     if not failures:
         lines.append("None.")
@@ -65,8 +68,8 @@ def plot_metrics(summary: dict[str, Any], path: Path) -> None:
 
     names = [n for n, e in summary["rates"].items() if e["value"] is not None]
     values = [summary["rates"][n]["value"] for n in names]
-    lows = [v - summary["rates"][n]["ci95"][0] for n, v in zip(names, values)]
-    highs = [summary["rates"][n]["ci95"][1] - v for n, v in zip(names, values)]
+    lows = [v - summary["rates"][n]["ci95"][0] for n, v in zip(names, values, strict=False)]
+    highs = [summary["rates"][n]["ci95"][1] - v for n, v in zip(names, values, strict=False)]
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1))
     ax.barh(names, values, xerr=[lows, highs], color="#4c78a8", ecolor="#333", capsize=3)
     ax.set_xlim(0, 1.05)

@@ -12,7 +12,6 @@ from typing import Any
 
 from rag.citations import verify
 from rag.evaluation.gold import GoldItem
-from rag.index.refresh import Progress
 from rag.evaluation.metrics import (
     bootstrap_ci,
     citation_precision_recall,
@@ -25,6 +24,8 @@ from rag.evaluation.metrics import (
     reciprocal_rank,
     token_f1,
 )
+from rag.index.chunking import split_sentences
+from rag.index.refresh import Progress
 from rag.pipeline import Pipeline
 
 #: Rates reported with intervals: (summary name, record field, which questions it is over).
@@ -39,6 +40,7 @@ RATES: list[tuple[str, str, str]] = [
     ("must_include", "must_include", "answerable"),
     ("answer_accuracy", "accurate", "answerable"),
     ("correct_and_cited", "correct_cited", "answerable"),
+    ("answer_first", "answer_first", "typed"),
     ("citation_precision", "cite_precision", "cited"),
     ("citation_recall", "cite_recall", "answerable"),
     ("quotes_verified", "quotes_ok", "cited"),
@@ -53,6 +55,7 @@ RATES: list[tuple[str, str, str]] = [
 ]
 #: An answer passes the judge at this correctness score or above (1-5 scale).
 JUDGE_PASS = 4
+
 
 def evaluate_item(pipeline: Pipeline, item: GoldItem, k: int) -> dict[str, Any]:
     """Ask one gold question and score the answer."""
@@ -83,7 +86,9 @@ def evaluate_item(pipeline: Pipeline, item: GoldItem, k: int) -> dict[str, Any]:
         "query": answer.query,
         "citations": "; ".join(f"[{c.number}] {c.source}@{c.start}-{c.end}" for c in answer.citations),
         "retrieved": "; ".join(dict.fromkeys(ranked)),
-        "hit1": hit_at(rank, 1), "hit3": hit_at(rank, 3), "hit5": hit_at(rank, 5),
+        "hit1": hit_at(rank, 1),
+        "hit3": hit_at(rank, 3),
+        "hit5": hit_at(rank, 5),
         "rr5": reciprocal_rank(rank, 5),
         "recall5": recall_at(ranked, item.sources, 5),
         "em": exact_match(text, item.answers) if item.answers else None,
@@ -91,6 +96,7 @@ def evaluate_item(pipeline: Pipeline, item: GoldItem, k: int) -> dict[str, Any]:
         "must_include": included,
         "accurate": accurate,
         "correct_cited": float(accurate and first_ok),
+        "answer_first": answer_first(item, text) if item.answerable and item.answer_type and not item.broad else None,
         "cite_precision": precision,
         "cite_recall": recall,
         "quotes_ok": (sum(verified) / len(verified)) if verified else None,
@@ -106,6 +112,15 @@ def evaluate_item(pipeline: Pipeline, item: GoldItem, k: int) -> dict[str, Any]:
     }
 
 
+def answer_first(item: GoldItem, text: str) -> float:
+    """1.0 when the answer's first sentence already holds the gold fact (typed questions)."""
+    if not text:
+        return 0.0
+    spans = split_sentences(text, 0, len(text))
+    first = text[spans[0][0] : spans[0][1]] if spans else text
+    return float(must_include(first, item.must_include) == 1.0)
+
+
 def judge(llm: Any, item: GoldItem, record: dict[str, Any], answer_quotes: str) -> dict[str, Any]:
     """Ask the configured LLM to grade one answered question (correctness 1-5, faithfulness)."""
     import json as _json
@@ -113,8 +128,13 @@ def judge(llm: Any, item: GoldItem, record: dict[str, Any], answer_quotes: str) 
     from rag.errors import LLMUnavailableError
     from rag.prompts import fill
 
-    prompt = fill("judge", question=item.question, gold="; ".join(item.answers) or "(none)",
-                  quotes=answer_quotes or "(none)", answer=record["answer"])
+    prompt = fill(
+        "judge",
+        question=item.question,
+        gold="; ".join(item.answers) or "(none)",
+        quotes=answer_quotes or "(none)",
+        answer=record["answer"],
+    )
     try:
         reply = llm.complete([("user", prompt)], llm.deadline())
         data = _json.loads(reply[reply.index("{") : reply.rindex("}") + 1])
@@ -127,11 +147,13 @@ def judge(llm: Any, item: GoldItem, record: dict[str, Any], answer_quotes: str) 
 def _subset(records: Sequence[dict[str, Any]], which: str) -> list[dict[str, Any]]:
     """The questions a rate is over; broad (summary) questions have their own rows."""
     if which == "answerable":
-        return [r for r in records if r["answerable"] and r["kind"] != "broad"]
+        return [r for r in records if r["answerable"] and r.get("kind") != "broad"]
     if which in ("broad", "paraphrase"):
-        return [r for r in records if r["kind"] == which]
+        return [r for r in records if r.get("kind") == which]
     if which == "unanswerable":
         return [r for r in records if not r["answerable"]]
+    if which == "typed":
+        return [r for r in records if r.get("answer_first") is not None]
     if which == "cited":
         return [r for r in records if r["citations"]]
     if which == "judged":
