@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from rag.answer.lexicon import stopwords
 from rag.answer.vocabulary import countries
 
 #: Where in a text the asked-for thing is: (start, end) character offsets.
@@ -170,7 +171,7 @@ def person_span(text: str) -> Span | None:
     """Where a sentence names someone ("Hakan Fidan", "Mr Zelensky", "…, Rutte added"), or None."""
     for run in _CAPITALISED_RUN.finditer(text):
         words = [w.rstrip("’'s") if w.endswith(("’s", "'s")) else w for w in run.group().split()]
-        names = [w for w in words if w not in _NOT_NAME_WORDS and not w.isupper()]
+        names = [w for w in words if not _not_a_name(w)]
         if len(names) >= 2:
             return _name_part(text, run.start(), run.group())
     honorific = _HONORIFIC.search(text)
@@ -178,16 +179,21 @@ def person_span(text: str) -> Span | None:
         return honorific.span()
     for match in _SPEAKER.finditer(text):
         group = 1 if match.group(1) else 2
-        if match.group(group) not in _NOT_NAME_WORDS:
+        if not _not_a_name(match.group(group)):
             return match.span(group)
     return None
+
+
+def _not_a_name(word: str) -> bool:
+    """Title, institution, month, country or function words, and acronyms, in a capitalised run."""
+    return word in _NOT_NAME_WORDS or word.isupper() or word.lower() in stopwords()
 
 
 def _name_part(text: str, start: int, run: str) -> Span:
     """The run from its first name word on ("Foreign Minister Hakan Fidan" -> "Hakan Fidan")."""
     offset = 0
     for word in run.split():
-        if word not in _NOT_NAME_WORDS:
+        if not _not_a_name(word):
             break
         offset += len(word) + 1
     end = start + len(run)

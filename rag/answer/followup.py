@@ -1,6 +1,6 @@
 """Follow-up questions: turn "what is her job?" into a question that stands alone.
 
-With an LLM the model rewrites the question (prompts/condense.txt). Offline we use one
+With an LLM the model rewrites the question (prompts/llm/condense.txt). Offline we use one
 documented rule: when the question refers back (a pronoun such as he/she/they/it, or it
 is very short), the names from the previous question and the start of the previous answer
 are appended in brackets, e.g. "What is her job? (Kaja Kallas)". Questions that stand on
@@ -13,55 +13,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-_REFERS_BACK = re.compile(
+from rag.answer.lexicon import QUESTION_WORDS, stopwords
+
+_PRONOUN = re.compile(
     r"\b(he|she|they|it|him|her|them|his|hers|its|their|theirs|this|that|these|those|there)\b",
     re.IGNORECASE,
 )
 _LEADING = re.compile(r"^(and|also|so|but|what about|how about)\b[\s,]*", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*")
-_NOT_NAMES = {
-    "Who",
-    "What",
-    "Which",
-    "When",
-    "Where",
-    "Why",
-    "How",
-    "Did",
-    "Does",
-    "Do",
-    "Is",
-    "Are",
-    "Was",
-    "Were",
-    "The",
-    "A",
-    "An",
-    "In",
-    "On",
-    "At",
-    "I",
-    "He",
-    "She",
-    "They",
-    "It",
-    "We",
-    "You",
-    "His",
-    "Her",
-    "Their",
-    "Its",
-    "This",
-    "That",
-    "These",
-    "Those",
-    "And",
-    "But",
-    "Also",
-    "Mr",
-    "Mrs",
-    "Ms",
-}
+
 _POSSESSIVE = re.compile(r"[’']s$")
 #: Words of the previous answer searched for names (its first sentence or so).
 ANSWER_WORDS = 30
@@ -87,11 +47,17 @@ def turns(history: Sequence[Any] | None) -> list[tuple[str, str]]:
     return pairs
 
 
+def _function_word(word: str) -> bool:
+    """Capitalised words that start a question or sentence rather than name someone ("Who", "Did", "Her")."""
+    lower = word.lower()
+    return lower in stopwords() or lower in QUESTION_WORDS or lower in ("mr", "mrs", "ms")
+
+
 def names(text: str) -> list[str]:
     """Capitalised names in a text, in order, without question words."""
     found = []
     for match in _NAME.finditer(text):
-        words = [w for w in match.group().split() if w not in _NOT_NAMES]
+        words = [w for w in match.group().split() if not _function_word(w)]
         name = _POSSESSIVE.sub("", " ".join(words)).strip()
         if name and name not in found:
             found.append(name)
@@ -104,7 +70,7 @@ def condense_offline(question: str, history: Sequence[Any] | None) -> str:
     if not pairs:
         return question
     stripped = _LEADING.sub("", question).strip() or question
-    if not _REFERS_BACK.search(stripped) and len(stripped.split()) > 3:
+    if not _PRONOUN.search(stripped) and len(stripped.split()) > 3:
         return stripped[0].upper() + stripped[1:]
     previous_q, previous_a = pairs[-1]
     context = names(previous_q) + names(" ".join(previous_a.split()[:ANSWER_WORDS]))

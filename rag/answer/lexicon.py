@@ -11,6 +11,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence, Set
+from functools import cache
 
 from rag.answer.vocabulary import mark_countries, normal_form
 from rag.models import Chunk
@@ -46,7 +47,9 @@ QUESTION_WORDS = frozenset(
 )
 
 
-def _stopwords() -> frozenset[str]:
+@cache
+def stopwords() -> frozenset[str]:
+    """Function words: never content, never a name (bm25s's English list, plus a few)."""
     from bm25s.stopwords import STOPWORDS_EN
 
     # bm25s's list omits common quantifiers and determiners ("all", "any", "each"…).
@@ -81,7 +84,7 @@ class Lexicon:
         self._stemmer = Stemmer.Stemmer("english")
         self._stem_lock = threading.Lock()  # PyStemmer objects are not thread-safe
         self._chunk_terms: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
-        self.stopwords = _stopwords()
+        self.stopwords = stopwords()
         df: Counter[str] = Counter()
         n = 0
         for text in texts:

@@ -43,7 +43,7 @@ _BROAD = re.compile(
 )
 
 #: Openings that refer back to the sentence before ("She said the measures would target...").
-_REFERS_BACK = re.compile(r"^(?:He|She|They|This|These|Those)\b")
+_OPENS_WITH_REFERENCE = re.compile(r"^(?:He|She|They|This|These|Those)\b")
 
 
 def quotable(ev: Evidence) -> bool:
@@ -78,7 +78,7 @@ def continues(following: Chunk) -> bool:
     "Von der Leyen said the EU was preparing a new sanctions package." is followed by "She
     said the measures would target the shadow fleet...": the answer is in the second.
     """
-    return bool(_REFERS_BACK.match(following.text))
+    return bool(_OPENS_WITH_REFERENCE.match(following.text))
 
 
 def spanning(first: Chunk, following: Chunk) -> Chunk:
