@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.answer_types import answer_type, names_a_person
+from rag.answer.answer_types import answer_phrase, answer_type, names_a_person
 from rag.answer.lexicon import Lexicon, coverage
 from rag.answer.offline import continues
 from rag.answer.scoring import unknown_names
@@ -96,3 +96,18 @@ def test_hyphenated_parts_share_terms():
 def test_only_sentences_that_refer_back_continue_a_quote(sentence, expected):
     chunk = Chunk(id="x", source="a.txt", text=sentence, start=0, end=len(sentence))
     assert continues(chunk) is expected
+
+
+def test_when_prefers_a_date_to_a_bare_year_word():
+    text = "Sri Lanka's government will lift a four-year ban on Tamil Tiger rebels on Sept. 6, paving the way."
+    span = answer_type("When will Sri Lanka lift its ban?")(text)
+    assert span is not None and text[slice(*answer_phrase(text, span))] == "Sept. 6"
+
+
+def test_the_leading_phrase_is_the_match_nearest_the_question_words():
+    from rag.answer.offline import leading_phrase
+
+    text = "AMP has shelved a $400 million plan to buy back shares and will raise $750 million in fresh capital."
+    chunk = Chunk(id="x", source="a.txt", text=text, start=0, end=len(text))
+    lexicon = Lexicon([text])
+    assert leading_phrase("How much fresh capital will AMP raise?", chunk, lexicon) == "$750 million"

@@ -21,6 +21,8 @@ AnswerType = Callable[[str], Span | None]
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+#: Month names as news writes them: "September", "Sept.", "Sep".
+_MONTH = rf"(?:{_MONTHS}|(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?)"
 _NUMBER_WORDS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|tens"
 )
@@ -38,7 +40,16 @@ _TIME = re.compile(
 )
 _CLOCK = re.compile(r"\b\d{1,2}(:\d\d)?\s*(a\.?m\b\.?|p\.?m\b\.?)|\b\d{1,2}:\d\d\b|\b(noon|midnight|o'clock)\b", re.I)
 _DATE = re.compile(
-    rf"\b({_MONTHS}) \d{{1,2}}\b|\b\d{{1,2}} ({_MONTHS})\b|\b\d{{4}}-\d\d-\d\d\b|\bborn\b", re.IGNORECASE
+    rf"\b{_MONTH} \d{{1,2}}\b(?:,? \d{{4}})?|\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH}(?: \d{{4}})?|"
+    r"\b\d{4}-\d\d-\d\d\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\bborn\b",
+    re.IGNORECASE,
+)
+#: What a "when" question is answered by, most specific first: a date, a day or month, a year.
+_WHEN = (
+    _DATE,
+    re.compile(rf"\b(?:{_WEEKDAYS}|{_MONTH})\b(?: \d{{4}})?", re.IGNORECASE),
+    re.compile(r"\b(?:19|20)\d\d\b"),
+    _TIME,
 )
 _AGE = re.compile(r"\b\d{1,3}(-year-old| years? old)\b|\baged? \d{1,3}\b|\bage of \d{1,3}\b", re.I)
 
@@ -265,7 +276,16 @@ def _searcher(pattern: re.Pattern[str]) -> AnswerType:
 
 
 _FIND_AGE, _FIND_MEASURE, _FIND_NUMBER = _searcher(_AGE), _searcher(_MEASURE), _searcher(_NUMBER)
-_FIND_CLOCK, _FIND_DATE, _FIND_TIME = _searcher(_CLOCK), _searcher(_DATE), _searcher(_TIME)
+_FIND_CLOCK, _FIND_DATE = _searcher(_CLOCK), _searcher(_DATE)
+
+
+def _find_time(text: str) -> Span | None:
+    """The most specific time in a text: a date before a weekday or month, before a year."""
+    for pattern in _WHEN:
+        match = pattern.search(text)
+        if match:
+            return match.span()
+    return None
 
 
 def expectation(question: str) -> tuple[AnswerType | None, AnswerType | None]:
@@ -302,14 +322,31 @@ def answer_type(question: str) -> AnswerType | None:
     if _ASKS_DATE.search(question):
         return _FIND_DATE
     if _ASKS_TIME.search(question):
-        return _FIND_TIME
+        return _find_time
     if _ASKS_PERSON.search(question):
         return person_span
     return None
 
 
+def all_spans(test: AnswerType, text: str, limit: int = 8) -> list[Span]:
+    """Every phrase `test` finds in a text, in order, each widened by `answer_phrase` (each found
+    phrase is blanked and the test rerun, so "12,000" is one phrase, not five digits)."""
+    found: list[Span] = []
+    for _ in range(limit):
+        found_at = test(text)
+        if found_at is None or found_at[1] <= found_at[0]:
+            break
+        span = answer_phrase(text, found_at)
+        found.append(span)
+        text = text[: span[0]] + "_" * (span[1] - span[0]) + text[span[1] :]
+    return sorted(found)
+
+
 _TOKEN_END = re.compile(r"[^\s,;:!?()\"“”]*")
-_UNIT_AFTER = re.compile(r"\s+(?:per ?cent|percent|%|" + _UNITS + r"|[a-z]+-year-old)\b", re.IGNORECASE)
+_UNIT_AFTER = re.compile(
+    r"\s+(?:per ?cent|percent|%|(?:hundred|thousand|million|billion|trillion)s?|" + _UNITS + r"|[a-z]+-year-old)\b",
+    re.IGNORECASE,
+)
 
 
 def answer_phrase(text: str, span: Span) -> Span:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from rag.answer.answer_types import answer_phrase, answer_type
+from rag.answer.answer_types import Span, all_spans, answer_type
 from rag.answer.calibration import Thresholds
 from rag.answer.followup import condense_offline
+from rag.answer.lexicon import WORD, Lexicon
 from rag.answer.protocol import Question
 from rag.answer.scoring import Evidence, unknown_names, without_question_words
 from rag.answer.snapshot import IndexSnapshot
@@ -112,7 +113,7 @@ def summary_topic(question: str) -> str | None:
     return topic or question
 
 
-def leading_phrase(question: str, chunk: Chunk) -> str | None:
+def leading_phrase(question: str, chunk: Chunk, lexicon: Lexicon) -> str | None:
     """The asked-for thing as the quoted sentence words it ("Vladimir Medinsky"), or None.
 
     Exact text of the sentence, never composed words; only for questions that ask for a
@@ -121,12 +122,29 @@ def leading_phrase(question: str, chunk: Chunk) -> str | None:
     preferred = answer_type(question)
     if preferred is None:
         return None
-    found = preferred(without_question_words(chunk.text, question))
-    if found is None:
+    found = all_spans(preferred, without_question_words(chunk.text, question))
+    if not found:
         return None
-    start, end = answer_phrase(chunk.text, found)
+    start, end = nearest(found, chunk.text, question, lexicon)
     phrase = chunk.text[start:end].strip()
     return phrase or None
+
+
+def nearest(spans: Sequence[Span], text: str, question: str, lexicon: Lexicon) -> Span:
+    """The span closest to the question's own words in the sentence (the first on a tie).
+
+    "AMP has shelved a $400 million plan … and will raise $750 million in fresh capital"
+    answers "How much will AMP raise?" with the amount next to "raise".
+    """
+    wanted = set(lexicon.question_terms(question))
+    anchors = [m.start() for m in WORD.finditer(text) if wanted & set(lexicon.terms(m.group()))]
+    if not anchors:
+        return spans[0]
+
+    def distance(span: Span) -> int:
+        return min(max(span[0] - a, a - span[1], 0) for a in anchors)
+
+    return min(spans, key=distance)
 
 
 def diverse(candidates: Sequence[Evidence], snapshot: IndexSnapshot, limit: int) -> list[Evidence]:
@@ -187,7 +205,7 @@ class OfflineAnswerer:
         base = self._base(question, query, scored, stale, notice)
         if not kept:
             return self._refusal(base, scored, snapshot)
-        phrase = leading_phrase(query, kept[0][0])
+        phrase = leading_phrase(query, kept[0][0], snapshot.lexicon)
         if phrase is not None:  # only sentences that state the same answer support it
             kept = [kept[0]] + [(c, raw) for c, raw in kept[1:] if phrase.lower() in c.text.lower()]
         citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
