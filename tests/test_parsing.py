@@ -6,7 +6,7 @@ import pytest
 
 from rag.index.chunking import chunk_file
 from rag.index.ingest import SourceFile
-from rag.index.parsing import clean_text, parse_article
+from rag.index.parsing import as_date, clean_text, parse_article
 
 from conftest import SEEDS
 
@@ -85,3 +85,36 @@ def test_chunk_ids_are_content_hashes_stable_across_edits_elsewhere():
     assert {c.id for c in before} <= {c.id for c in after}
     repeated = chunk_file(SourceFile(name="a.txt", raw="Same. Same.", sha256="3"))
     assert len({c.id for c in repeated}) == 2
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("May 15, 2025", "2025-05-15"),
+        ("12 March 2024", "2024-03-12"),
+        ("2017/2/7", "2017-02-07"),
+        ("2024-03-12", "2024-03-12"),
+        ("Talks in 2022 failed", None),
+        ("March 2024", None),
+        ("15 May", None),
+    ],
+)
+def test_date_lines_in_common_formats(line, expected):
+    assert as_date(line) == expected
+
+
+def test_what_the_parser_leaves_out_is_reported_and_list_items_are_body():
+    raw = (
+        "Storm hits the coast\n2024/1/9\n\nThe storm reached the coast on Tuesday.\n"
+        "- Power cut to 3,000 homes\n- Two roads closed\nWhat comes next\n"
+        "Crews were out overnight (Jane Doe/AP)\nRelated article: Earlier storms\n"
+    )
+    article = parse_article(raw)
+    assert article.title == "Storm hits the coast" and article.date == "2024-01-09"
+    body = [raw[s:e] for s, e in article.paragraphs]
+    assert "- Power cut to 3,000 homes" in body and "- Two roads closed" in body
+    assert article.dropped == [
+        ("heading", "What comes next"),
+        ("photo caption", "Crews were out overnight (Jane Doe/AP)"),
+        ("related articles", "Related article: Earlier storms"),
+    ]

@@ -12,13 +12,8 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 
 _DATE_PREFIX = re.compile(r"\A\s*date (\d{4}-\d{2}-\d{2})[ \t]+")
-_DATE_LINE = re.compile(
-    r"(January|February|March|April|May|June|July|August|September|October|November|"
-    r"December) (\d{1,2}), (\d{4})"
-)
 _URL_LINE = re.compile(r"https?://\S+")
 _URL_LABEL = re.compile(r"(?i)original url:?")
 _RELATED = re.compile(r"(?i)related articles?:")
@@ -40,6 +35,8 @@ class ParsedArticle:
     date: str | None = None
     url: str | None = None
     paragraphs: list[tuple[int, int]] = field(default_factory=list)
+    #: Lines left out of the body, as (why, the line): nothing is dropped silently.
+    dropped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _lines(raw: str, start: int):
@@ -52,8 +49,43 @@ def _lines(raw: str, start: int):
         pos += len(line)
 
 
+_BULLET = re.compile(r"^(?:[-•*–·]|\d{1,2}[.)])\s+\S")
+_YEAR_IN = re.compile(r"\b(?:19|20)\d\d\b")
+
+
 def _is_heading(text: str) -> bool:
+    """A short line without a closing full stop that is not a list item: a headline or section title."""
+    if _BULLET.match(text):
+        return False
     return text[-1] not in _SENTENCE_END and len(text) <= 160 and len(text.split()) <= 20
+
+
+def as_date(line: str) -> str | None:
+    """The ISO date a line consists of ("May 15, 2025", "12 March 2024", "2017/2/7"), or None.
+
+    Parsed with dateutil; only short lines that hold a four-digit year count, so prose
+    and headlines with a number in them are not taken for dates.
+    """
+    if len(line) > 40 or not _YEAR_IN.search(line) or not any(ch.isdigit() for ch in _YEAR_IN.sub("", line)):
+        return None
+    from dateutil import parser
+
+    try:
+        parsed = parser.parse(line, fuzzy=False, dayfirst=False)
+    except (ValueError, OverflowError):
+        return None
+    return parsed.date().isoformat()
+
+
+def _left_out(text: str) -> str | None:
+    """Why a line is not body text (a related-articles line, a photo caption or a credit), or None."""
+    if _RELATED.match(text):
+        return "related articles"
+    if _CAPTION.search(text):
+        return "photo caption"
+    if _CREDIT.search(text):
+        return "credit"
+    return None
 
 
 def parse_article(raw: str) -> ParsedArticle:
@@ -79,15 +111,19 @@ def parse_article(raw: str) -> ParsedArticle:
         if _URL_LINE.fullmatch(text):
             art.url = art.url or text
             continue
-        date = _DATE_LINE.fullmatch(text)
+        date = None if seen_body and art.date else as_date(text)
         if date:
-            art.date = art.date or datetime.strptime(text, "%B %d, %Y").date().isoformat()
+            art.date = art.date or date
             continue
-        if _RELATED.match(text) or _CAPTION.search(text) or _CREDIT.search(text):
+        why = _left_out(text)
+        if why:
+            art.dropped.append((why, text))
             continue
         if _is_heading(text):
             if not seen_body and art.title is None:
                 art.title = clean_text(text)
+            else:
+                art.dropped.append(("heading", text))
             continue
         dateline = _DATELINE.match(text)
         if dateline:

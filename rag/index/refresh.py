@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from rag.index.chunking import ChunkRecord, chunk_file
+from rag.index.chunking import ChunkRecord, chunk_article
 from rag.index.ingest import scan_folder
-from rag.index.parsing import day_number
+from rag.index.parsing import day_number, parse_article
 from rag.index.store import IndexLock, IndexStore, RefreshSummary
 from rag.settings import Settings
 
@@ -83,7 +83,12 @@ def refresh(
 
         target = store.new_collection()
         copied = store.copy_files(old, target, summary.unchanged) if old is not None else 0
-        records = [r for name in summary.added + summary.changed for r in chunk_file(current[name])]
+        records = []
+        for name in summary.added + summary.changed:
+            article = parse_article(current[name].raw)
+            if article.dropped:
+                summary.left_out[name] = article.dropped
+            records += chunk_article(current[name], article)
         records.sort(key=lambda r: len(embed_text(r)))  # similar lengths batch with little padding
         vector_store = ChromaVectorStore(chroma_collection=target)
         total = len(records)

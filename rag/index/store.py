@@ -24,7 +24,7 @@ from rag.settings import Settings
 log = logging.getLogger(__name__)
 
 #: Bumped when chunking changes, so an old index is rebuilt rather than mixed.
-CHUNK_SCHEMA = "sentences-v2"
+CHUNK_SCHEMA = "sentences-v3"
 
 
 @dataclass
@@ -36,6 +36,8 @@ class RefreshSummary:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: Lines of the (re)indexed files left out of the body, per file: (why, the line).
+    left_out: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     chunks: int = 0
     embedded: int = 0
     rebuilt_reason: str | None = None
