@@ -54,8 +54,9 @@ def main() -> None:
 
 
 @main.command()
+@click.option("-v", "--verbose", is_flag=True, help="List every line left out of the article bodies, with why.")
 @friendly
-def index() -> None:
+def index(verbose: bool) -> None:
     """Build or refresh the index from the seeds folder."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -86,6 +87,18 @@ def index() -> None:
         )
     for name, reason in summary.skipped:
         click.echo(f"Skipped {name}: {reason}")
+    from rag.index.refresh import left_out
+
+    dropped = left_out(pipeline.settings)
+    lines = sum(len(v) for v in dropped.values())
+    if lines and not verbose:
+        click.echo(
+            f"Left out of the article bodies: {lines} lines (captions, headings…) in {len(dropped)} files; "
+            "`rag index --verbose` lists them."
+        )
+    for name, items in dropped.items() if verbose else ():
+        for why, text in items:
+            click.echo(f"Left out of {name} ({why}): {text[:100]}")
 
 
 @main.command()
@@ -387,6 +400,38 @@ def _eval_one(settings: Any, gold_path: Path, out: Path, k: int, old: dict[str, 
     for path in write_outputs(out, summary, records):
         console.print(f"wrote {path}")
     return summary
+
+
+@main.group()
+def feedback() -> None:
+    """The chat's 👍/👎 feedback (RAG_FEEDBACK_PATH, default feedback.jsonl in the index folder)."""
+
+
+@feedback.command("export")
+@click.option("--out", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Gold file to write.")
+@click.option(
+    "--feedback",
+    "feedback_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Feedback file to read (default: the configured one).",
+)
+@friendly
+def feedback_export(out: Path, feedback_path: Path | None) -> None:
+    """Write the 👎 answers that carry a correction as gold questions for `rag eval --gold OUT`."""
+    from rag.evaluation.gold import load_gold
+    from rag.feedback import export, feedback_file
+    from rag.settings import load_settings
+
+    settings = load_settings()
+    source = feedback_path or feedback_file(settings)
+    written, read = export(source, out, settings.seeds_dir)
+    if written:
+        load_gold(out, settings.seeds_dir)  # the file must be one `rag eval --gold` accepts
+    click.echo(
+        f"Wrote {written} gold questions to {out} from {read} feedback lines in {source}"
+        + (f"; score them with `rag eval --gold {out}`." if written else " (no 👎 with a correction yet).")
+    )
 
 
 def _num(value: float | None) -> str:

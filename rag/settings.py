@@ -61,8 +61,20 @@ class Settings(BaseSettings):
     )
     ui_password: SecretStr | None = Field(None, description="Password of the web chat's login.")
     ui_user: str = Field("rag", min_length=1, description="User name of the web chat's login.")
+    feedback_path: Path | None = Field(
+        None, description="JSON Lines file of the chat's 👍/👎 feedback; unset: <index_dir>/feedback.jsonl."
+    )
+    upload_max_files: int = Field(20, ge=1, le=1000, description="Files accepted in one upload in the chat.")
 
-    @field_validator("chroma_host", "openai_base_url", "openai_api_key", "serve_api_key", "ui_password", mode="before")
+    @field_validator(
+        "chroma_host",
+        "openai_base_url",
+        "openai_api_key",
+        "serve_api_key",
+        "ui_password",
+        "feedback_path",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

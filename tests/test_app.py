@@ -1,8 +1,17 @@
-"""The chat's controls, below the browser: filters and the answer handler's error paths."""
+"""The chat's controls, below the browser: filters, the answer handler's error paths, feedback, articles."""
 
 from __future__ import annotations
 
-from ui.app import _filter, respond, show_article
+import json
+import shutil
+import time
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from rag.feedback import feedback_file
+from ui.app import Articles, _filter, build_app, can_manage, rate, respond, send_correction, show_article
 
 
 def allowed(pipeline, *controls):
@@ -24,7 +33,7 @@ def last(generator):
 
 
 def test_respond_streams_into_the_chat_and_keeps_history(pipeline):
-    _, chat, turns, citations, _ = last(
+    _, chat, turns, citations, _, records = last(
         respond(pipeline, "How long did Friday's talks last?", [], [], [], "any", "any", 5)
     )
     assert chat[0] == {"role": "user", "content": "How long did Friday's talks last?"}
@@ -32,6 +41,7 @@ def test_respond_streams_into_the_chat_and_keeps_history(pipeline):
     assert turns[0][0] == "How long did Friday's talks last?" and citations
     assert '<mark id="cited-quote">' in show_article(pipeline, citations, 0)
     assert show_article(pipeline, citations, 99) == ""
+    assert list(records) == ["1"] and records["1"]["index_version"] and records["1"]["history"] == []
 
 
 def test_respond_turns_errors_into_chat_messages(pipeline):
@@ -44,8 +54,88 @@ def test_respond_turns_errors_into_chat_messages(pipeline):
 
 
 def test_search_limited_to_one_article_cites_only_it(pipeline):
-    _, chat, _, citations, _ = last(
+    _, chat, _, citations, _, _ = last(
         respond(pipeline, "Who headed the Russian delegation?", [], [], ["001_a39661892d0812d2.txt"], "any", "any", 5)
     )
     assert citations and {c["source"] for c in citations} == {"001_a39661892d0812d2.txt"}
     assert "Vladimir Medinsky" in chat[-1]["content"]
+
+
+def test_a_dislike_and_its_correction_are_two_lines_for_one_answer(make_settings, index_dir, tmp_path):
+    from rag.pipeline import build_pipeline
+
+    pipeline = build_pipeline(make_settings(index_dir=index_dir, feedback_path=tmp_path / "fb.jsonl"))
+    *_, records = last(respond(pipeline, "Who headed the Russian delegation?", [], [], [], "any", "any", 5))
+    assert rate(pipeline, records, 0, False) == (None, False, "There is no answer to rate in that message.")
+    key, show, _ = rate(pipeline, records, 1, False)
+    assert (key, show) == ("1", True)
+    assert send_correction(pipeline, records, key, "Vladimir Medinsky")[0] == ""
+    assert rate(pipeline, records, [1, 0], True)[1:] == (False, "Thanks for the feedback.")
+    lines = [json.loads(line) for line in (tmp_path / "fb.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(x["rating"], x["correction"]) for x in lines] == [
+        ("down", None),
+        ("down", "Vladimir Medinsky"),
+        ("up", None),
+    ]
+    assert len({x["answer_id"] for x in lines}) == 1 and lines[0]["question"] == "Who headed the Russian delegation?"
+    assert feedback_file(pipeline.settings) == tmp_path / "fb.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("host", "share", "auth", "allowed"),
+    [
+        ("127.0.0.1", False, False, True),
+        ("localhost", False, False, True),
+        ("::1", False, False, True),
+        ("0.0.0.0", False, False, False),
+        ("192.168.1.5", False, False, False),
+        ("127.0.0.1", True, False, False),
+        ("0.0.0.0", False, True, True),
+        ("127.0.0.1", True, True, True),
+    ],
+)
+def test_articles_are_managed_only_on_loopback_or_behind_a_login(host, share, auth, allowed):
+    assert can_manage(host, share, auth) is allowed
+
+
+def _ids(app: gr.Blocks) -> set[str]:
+    return {getattr(block, "elem_id", None) for block in app.blocks.values()} - {None}
+
+
+def test_upload_controls_exist_only_when_managing(pipeline):
+    assert {"upload", "remove", "manage-off"} & _ids(build_app(pipeline)) == {"manage-off"}
+    assert {"upload", "remove", "article-list"} <= _ids(build_app(pipeline, manage=True))
+
+
+def wait_idle(panel: Articles, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while panel.job.status().running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not panel.job.status().running
+
+
+def test_upload_then_remove_refreshes_the_index_in_the_background(make_settings, seeds, tmp_path):
+    from rag.pipeline import build_pipeline
+
+    pipeline = build_pipeline(make_settings(seeds_dir=seeds))
+    pipeline.index()
+    panel = Articles(pipeline)
+    incoming = tmp_path / "gradio-upload" / "lighthouse.txt"
+    incoming.parent.mkdir()
+    incoming.write_text(
+        "date 2025-06-03 QUILLMERE. The mayor of Quillmere, Ottoline Brackenridge, opened the new lighthouse.\n",
+        encoding="utf-8",
+    )
+    status, cleared, _ = panel.upload([str(incoming)])
+    assert "Added lighthouse.txt." in status and cleared is None and not incoming.exists()
+    wait_idle(panel)
+    shown, _, heading, listing, *_ = panel.tick([])
+    assert "Index updated (1 added" in shown and "cite 6 articles" in heading
+    assert '<strong>lighthouse.txt</strong><br><span class="meta">2025-06-03 · 2 sentences</span>' in listing
+    assert "Brackenridge" in pipeline.ask("Who opened the new lighthouse in Quillmere?").text
+    assert "Removed lighthouse.txt." in panel.remove("lighthouse.txt")[0]
+    wait_idle(panel)
+    assert "1 removed" in panel.tick([])[0] and not (seeds / "lighthouse.txt").exists()
+    assert "not an indexed article" in panel.remove("../pyproject.toml")[0]
+    shutil.rmtree(tmp_path / "gradio-upload")
+    assert Path(seeds).is_dir()

@@ -70,6 +70,10 @@ def test_index_summary_names_skipped_files_and_exits_0(env, tmp_path, seeds):
     assert "Skipped photo.jpg: binary file" in result.stdout
     again = rag("index", env=env, cwd=tmp_path)
     assert "Index is up to date: 5 files" in again.stdout
+    assert "Left out of the article bodies: 11 lines" in again.stdout and "--verbose" in again.stdout
+    listed = rag("index", "--verbose", env=env, cwd=tmp_path)
+    assert "Left out of 002_b62eaf8dc1d09b0d.txt (related articles): Related article:" in listed.stdout
+    assert "Left out of 000_4ac1dad1d337df25.txt (heading): Kiev’s response" in listed.stdout
 
 
 def test_ask_with_no_network_at_all(env, tmp_path):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 import sys
+import threading
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,13 +21,9 @@ SHOTS = ROOT / "tests" / "screenshots"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def app_url(index_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+def run_ui(env: dict[str, str], log: Path):
+    """Start `rag ui` on a free loopback port; yields its URL, stops it afterwards."""
     port = free_port()
-    env = clean_env(
-        RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index_dir), PYTHONPATH=str(ROOT), GRADIO_ANALYTICS_ENABLED="False"
-    )
-    log = tmp_path_factory.mktemp("ui") / "rag-ui.log"
     with log.open("w") as out:  # a file, not a pipe nobody drains while the tests run
         proc = subprocess.Popen(
             [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)],
@@ -37,6 +37,14 @@ def app_url(index_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     yield url
     proc.terminate()
     proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def app_url(index_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    env = clean_env(
+        RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index_dir), PYTHONPATH=str(ROOT), GRADIO_ANALYTICS_ENABLED="False"
+    )
+    yield from run_ui(env, tmp_path_factory.mktemp("ui") / "rag-ui.log")
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +63,11 @@ def browser():
 
 @pytest.fixture
 def page(browser, app_url, request):
+    yield from open_page(browser, app_url, request)
+
+
+def open_page(browser, app_url: str, request):
+    """A fresh page on the chat; afterwards a screenshot, and no request may have left the app."""
     context = browser.new_context(viewport={"width": 1300, "height": 950})
     page = context.new_page()
     outside: list[str] = []
@@ -178,3 +191,140 @@ def test_no_file_outside_the_app_is_served(app_url, path):
         assert exc.code in (403, 404, 400)
         return
     assert "root:" not in body and "[project]" not in body and "TASS" not in body
+
+
+# Adding articles and rating answers: a server of its own, over a private copy of the seeds.
+
+LIGHTHOUSE = (
+    "date 2025-06-03 Quillmere opens its new lighthouse\n\n"
+    "QUILLMERE, June 3. The mayor of Quillmere, Ottoline Brackenridge, opened the town's new lighthouse on Tuesday."
+    "\n\nThe lighthouse replaces a tower that storms destroyed in 1987, the mayor said.\n"
+)
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def managed(tmp_path_factory: pytest.TempPathFactory):
+    """`rag ui` on loopback (so uploads are on) over its own seeds copy, index and feedback file."""
+    root = tmp_path_factory.mktemp("managed")
+    shutil.copytree(SEEDS, root / "seeds")
+    env = clean_env(
+        RAG_SEEDS_DIR=str(root / "seeds"),
+        RAG_INDEX_DIR=str(root / "index"),
+        RAG_FEEDBACK_PATH=str(root / "feedback.jsonl"),
+        PYTHONPATH=str(ROOT),
+        GRADIO_ANALYTICS_ENABLED="False",
+    )
+    for url in run_ui(env, root / "rag-ui.log"):
+        yield url, root, env
+
+
+@pytest.fixture
+def managed_page(browser, managed, request):
+    yield from open_page(browser, managed[0], request)
+
+
+def save_shot(image: bytes, name: str) -> None:
+    for folder in (SHOTS, DOCS_SHOTS):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(image)
+
+
+def keep_asking(url: str, stop: threading.Event, seen: list[tuple[str, str, str]]) -> None:
+    """Ask questions the original articles answer until `stop`; every answer must stay right."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    items = list(QUESTIONS.items())
+    while not stop.is_set():
+        question, expected = items[len(seen) % len(items)]
+        try:
+            content = str(client.predict(question, [], [], "any", "any", 5, api_name="/ask")[1][-1]["content"])
+        except Exception as exc:  # a failure is a result to report, not a crash of the thread
+            content = f"{exc.__class__.__name__}: {exc}"
+        seen.append((question, expected, content))
+
+
+@pytest.mark.browser
+def test_upload_an_article_then_ask_what_only_it_says_while_old_answers_keep_working(managed_page, managed):
+    page, (url, root, _) = managed_page, managed
+    question = "Who opened the new lighthouse in Quillmere?"
+    assert "The articles do not say" in ask(page, question, "The articles do not say")
+    page.click("#manage button.label-wrap")
+    page.wait_for_selector("#upload input[type=file]", state="attached")
+    stop, seen = threading.Event(), []
+    asker = threading.Thread(target=keep_asking, args=(url, stop, seen), daemon=True)
+    asker.start()
+    try:
+        started = time.monotonic()
+        page.set_input_files(
+            "#upload input[type=file]",
+            files=[
+                {"name": "lighthouse.txt", "mimeType": "text/plain", "buffer": LIGHTHOUSE.encode("utf-8")},
+                {"name": "photo.txt", "mimeType": "text/plain", "buffer": b"\x89PNG\r\n\x1a\n\x00\x00IHDR"},
+            ],
+        )
+        page.wait_for_function(
+            "document.querySelector('#index-status')?.innerText.includes('Index updated')", timeout=10_000
+        )
+        text = ask(page, question, "Brackenridge")
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        asker.join(30)
+    print(f"upload to answered: {elapsed:.2f} s; {len(seen)} other answers meanwhile")
+    assert elapsed < 10, f"the uploaded article answered only after {elapsed:.1f} s"
+    assert "lighthouse.txt" in text
+    assert (root / "seeds" / "lighthouse.txt").read_text(encoding="utf-8") == LIGHTHOUSE
+    assert not (root / "seeds" / "photo.txt").exists()
+    status = page.inner_text("#upload-status")
+    assert "Added lighthouse.txt." in status and "Refused photo.txt: binary file." in status
+    wrong = [(q, content[:200]) for q, expected, content in seen if expected not in content]
+    assert seen and wrong == [], f"answers failed while the index was refreshed: {wrong[:3]}"
+    page.wait_for_function("document.querySelector('#article-list')?.innerText.includes('lighthouse.txt')")
+    assert "Quillmere opens its new lighthouse" in page.inner_text("#article-list")
+    page.locator("#manage").scroll_into_view_if_needed()
+    save_shot(page.locator("#manage").screenshot(), "upload.png")
+
+    page.click("#remove-choice input")
+    page.locator("ul[role='listbox'] li", has_text="Quillmere").first.click()
+    page.click("#remove")
+    page.wait_for_function("document.querySelector('#index-status')?.innerText.includes('1 removed')", timeout=10_000)
+    assert not (root / "seeds" / "lighthouse.txt").exists()
+    ask(page, question, "The articles do not say")
+
+
+@pytest.mark.browser
+def test_thumbs_down_with_a_correction_becomes_a_gold_question(managed_page, managed, tmp_path):
+    page, (_, root, env) = managed_page, managed
+    ask(page, "Who is the US Secretary of State?", "Rubio")  # offline, it answered "Mr Sybiha" when written
+    page.locator("#chat button[aria-label='Dislike']").last.click()
+    page.wait_for_selector("#feedback-box #correction textarea")
+    page.fill("#correction textarea", "Marco Rubio")
+    box = page.locator("#chat").bounding_box()
+    below = page.locator("#feedback-box").first.bounding_box()  # Gradio repeats a Group's id inside it
+    assert box and below
+    clip = {"x": box["x"], "y": box["y"], "width": box["width"], "height": below["y"] + below["height"] - box["y"]}
+    save_shot(page.screenshot(clip=clip), "feedback.png")
+    page.click("#send-feedback")
+    page.wait_for_function("document.querySelector('#feedback-status')?.innerText.includes('Saved your correction')")
+    lines = [json.loads(line) for line in (root / "feedback.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(x["rating"], x["correction"]) for x in lines[-2:]] == [
+        ("down", None),
+        ("down", "Marco Rubio"),
+    ]
+    assert lines[-1]["index_version"] and lines[-1]["citations"] and lines[-1]["mode"] == "offline"
+    out = tmp_path / "feedback-gold.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "feedback", "export", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    from rag.evaluation.gold import load_gold
+
+    (item,) = [i for i in load_gold(out, root / "seeds") if i.question == "Who is the US Secretary of State?"]
+    assert item.answers == ["Marco Rubio"] and item.must_include == [["Marco Rubio"]] and item.answerable
+    assert set(item.sources) == {c["source"] for c in lines[-1]["citations"]}

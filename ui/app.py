@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import logging
+import uuid
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from rag import feedback
 from rag.answer.filters import SearchFilter
 from rag.errors import RagError
+from rag.index.ingest import MAX_FILE_BYTES
 from rag.models import Answer, Citation, Done, TextDelta
 from rag.pipeline import Pipeline
-from ui.render import answer_message, article_html, mode_label
+from rag.uploads import BackgroundIndex, remove_article, save_uploads
+from ui.render import answer_message, article_html, articles_html, index_status_html, lines_html, mode_label
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +36,8 @@ CSS = """
 .summary li { margin-bottom: 0.3em; }
 .meta, .notice, .flag { font-size: 0.85em; color: #666; }
 .article-body { max-height: 480px; overflow-y: auto; line-height: 1.5; }
+.article-list { max-height: 320px; overflow-y: auto; padding-left: 1.4em; }
+.article-list li { margin-bottom: 0.4em; }
 mark { background: #ffe066; }
 """
 SYSTEM_FONT = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"]
@@ -51,15 +59,20 @@ def respond(
     date_from: str,
     date_to: str,
     k: int,
+    records: dict[str, Any] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """Stream one answer into the chat; yields (textbox, chat, turns, citations, picker)."""
+    """Stream one answer into the chat; yields (textbox, chat, turns, citations, picker, records).
+
+    `records` maps the chat index of each answer to what a 👍/👎 on it must store.
+    """
+    records = dict(records or {})
     chat = [*(chat or []), {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
-    yield "", chat, turns, [], gr.update()
+    yield "", chat, turns, [], gr.update(), records
     try:
         where = _filter(chosen, date_from, date_to)
         if where is not None and not pipeline.articles(where):
             chat[-1]["content"] = "No article matches the chosen filters; widen them and ask again."
-            yield "", chat, turns, [], gr.update()
+            yield "", chat, turns, [], gr.update(), records
             return
         streamed = ""
         answer: Answer | None = None
@@ -69,23 +82,24 @@ def respond(
             elif isinstance(event, TextDelta):
                 streamed += event.text
                 chat[-1]["content"] = streamed
-                yield "", chat, turns, [], gr.update()
+                yield "", chat, turns, [], gr.update(), records
         if answer is None:
             raise RuntimeError("the answer stream ended without an answer")
         chat[-1]["content"] = answer_message(answer, pipeline.seeds_dir)
+        records[str(len(chat) - 1)] = feedback.answer_record(answer, turns, uuid.uuid4().hex[:16])
         turns = [*turns, [message, answer.text]]
         citations = [c.model_dump() for c in answer.citations]
         choices = [(f"[{c.number}] {c.title or c.source}", i) for i, c in enumerate(answer.citations)]
-        yield "", chat, turns, citations, gr.update(choices=choices, value=None)
+        yield "", chat, turns, citations, gr.update(choices=choices, value=None), records
     except RagError as exc:
         chat[-1]["content"] = f"⚠ {exc}"
-        yield "", chat, turns, [], gr.update()
+        yield "", chat, turns, [], gr.update(), records
     except Exception:
         log.exception("unexpected error while answering")
         chat[-1]["content"] = (
             "⚠ Something went wrong on our side while answering; it has been logged. Please try again."
         )
-        yield "", chat, turns, [], gr.update()
+        yield "", chat, turns, [], gr.update(), records
 
 
 def show_article(pipeline: Pipeline, citations: list[dict[str, Any]], picked: int | None) -> str:
@@ -94,18 +108,120 @@ def show_article(pipeline: Pipeline, citations: list[dict[str, Any]], picked: in
     return article_html(pipeline.seeds_dir, Citation(**citations[int(picked)]))
 
 
-def build_app(pipeline: Pipeline) -> gr.Blocks:
-    """The chat page; all behaviour is in `respond` and `show_article`."""
+RATING = {True: "up", False: "down"}
+
+
+def rate(pipeline: Pipeline, records: dict[str, Any], index: Any, liked: Any) -> tuple[str | None, bool, str]:
+    """Store a 👍/👎 (or its removal) at once; returns (answer awaiting a correction, show the box, status).
+
+    A 👎 is written before any correction is typed, so closing the page loses nothing;
+    the correction, if sent, is a later line for the same answer (the export keeps the last).
+    """
+    key = str(index[0] if isinstance(index, list | tuple) else index)
+    record = (records or {}).get(key)
+    if record is None:
+        return None, False, "There is no answer to rate in that message."
+    rating = RATING.get(liked, "cleared") if isinstance(liked, bool) else "cleared"
+    feedback.append(feedback.feedback_file(pipeline.settings), feedback.entry(record, rating))
+    if rating == "down":
+        return key, True, "Thanks. What was wrong? Type the right answer if you know it, then Send."
+    return None, False, "Thanks for the feedback." if rating == "up" else "Rating removed."
+
+
+def send_correction(pipeline: Pipeline, records: dict[str, Any], pending: str | None, text: str) -> tuple[str, str]:
+    """Store the correction for the 👎 answer; returns (cleared textbox, status)."""
+    record = (records or {}).get(pending or "")
+    if record is None:
+        return text, "Click 👎 on an answer first."
+    feedback.append(feedback.feedback_file(pipeline.settings), feedback.entry(record, "down", text))
+    saved = "Saved your correction" if text.strip() else "Saved"
+    return "", f"{saved}, thank you. `rag feedback export` turns corrections into gold questions."
+
+
+class Articles:
+    """Adding and removing articles from the page, with one background refresh for all pages."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        self.job = BackgroundIndex(pipeline.index)
+
+    def upload(self, files: list[str] | None) -> tuple[str, None, gr.Timer]:
+        """Save the uploaded files that pass the checks, then refresh the index in the background."""
+        paths = [Path(f) for f in files or []]
+        report = save_uploads(
+            self.pipeline.seeds_dir, [(p.name, p) for p in paths], self.pipeline.settings.upload_max_files
+        )
+        for path in paths:  # Gradio's copy is no longer needed, whatever the outcome
+            path.unlink(missing_ok=True)
+        if report.saved:
+            self.job.request()
+        return lines_html(report.lines), None, gr.Timer(active=bool(report.saved))
+
+    def remove(self, source: str | None) -> tuple[str, gr.Timer]:
+        """Delete one article file from the seeds folder, then refresh the index in the background."""
+        if not source:
+            return lines_html(["Choose an article to remove."]), gr.Timer(active=False)
+        message = remove_article(self.pipeline.seeds_dir, source, [a.source for a in self.pipeline.articles()])
+        removed = message.startswith("Removed")
+        if removed:
+            self.job.request()
+        return lines_html([message]), gr.Timer(active=removed)
+
+    def reindex(self) -> gr.Timer:
+        self.job.request()
+        return gr.Timer(active=True)
+
+    def tick(self, chosen: list[str]) -> tuple[Any, ...]:
+        """Progress while a refresh runs; once it is done, every list that names articles.
+
+        Returns (status, timer, header, article list, remove choices, article filter, from date, to date).
+        """
+        status = self.job.status()
+        shown = index_status_html(status.running, status.done, status.total, status.message)
+        if status.running:
+            return (shown, gr.Timer(active=True), *[gr.update()] * 6)
+        articles = self.pipeline.articles()
+        sentences = Counter(c.source for c in self.pipeline.snapshot().retriever.chunks.values())
+        sources = [a.source for a in articles]
+        dates = ["any", *sorted({a.date for a in articles if a.date})]
+        return (
+            shown,
+            gr.Timer(active=False),
+            header(self.pipeline, len(articles)),
+            articles_html(articles, sentences),
+            gr.update(choices=_labels(articles), value=None),
+            gr.update(choices=_labels(articles), value=[c for c in chosen or [] if c in sources]),
+            gr.update(choices=dates),
+            gr.update(choices=dates),
+        )
+
+
+def _labels(articles: list[Any]) -> list[tuple[str, str]]:
+    return [(f"{a.title or a.source} ({a.date or 'undated'})", a.source) for a in articles]
+
+
+def header(pipeline: Pipeline, count: int) -> str:
+    return f"## Ask the news articles\nAnswers quote and cite {count} articles. Mode: **{mode_label(pipeline.mode)}**."
+
+
+MANAGE_OFF = (
+    "Adding and removing articles is off: this chat is reachable from other machines without a "
+    "password. Set RAG_UI_PASSWORD, or run `rag ui` on 127.0.0.1."
+)
+
+
+def build_app(pipeline: Pipeline, manage: bool = False) -> gr.Blocks:
+    """The chat page; `manage` adds uploading and removing articles (loopback or password only)."""
     articles = pipeline.articles()
     dates = sorted({a.date for a in articles if a.date})
+    sentences = Counter(c.source for c in pipeline.snapshot().retriever.chunks.values())
+    panel = Articles(pipeline)
     with gr.Blocks(title="News Q&A", analytics_enabled=False) as app:
         turns = gr.State([])
         citations = gr.State([])
-        gr.Markdown(
-            f"## Ask the news articles\nAnswers quote and cite {len(articles)} articles. "
-            f"Mode: **{mode_label(pipeline.mode)}**.",
-            elem_id="header",
-        )
+        records = gr.State({})
+        pending = gr.State(None)
+        heading = gr.Markdown(header(pipeline, len(articles)), elem_id="header")
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -113,9 +229,20 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                     height=520,
                     elem_id="chat",
                     sanitize_html=True,
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),
                     buttons=["copy"],
                 )
+                with gr.Group(visible=False, elem_id="feedback-box") as feedback_box:
+                    correction = gr.Textbox(
+                        label="What was wrong? The right answer, if you know it (optional)",
+                        placeholder="e.g. Vladimir Medinsky — or: the articles do not say",
+                        elem_id="correction",
+                        max_lines=4,
+                    )
+                    with gr.Row():
+                        send_fb = gr.Button("Send feedback", elem_id="send-feedback", size="sm")
+                        close_fb = gr.Button("Close", elem_id="close-feedback", size="sm")
+                feedback_status = gr.Markdown(elem_id="feedback-status")
                 box = gr.Textbox(
                     placeholder="Ask a question about the articles and press Enter",
                     show_label=False,
@@ -131,36 +258,82 @@ def build_app(pipeline: Pipeline) -> gr.Blocks:
                 article = gr.HTML(elem_id="article")
                 with gr.Accordion("Search settings", open=False):
                     chosen = gr.CheckboxGroup(
-                        [(f"{a.title or a.source} ({a.date or 'undated'})", a.source) for a in articles],
-                        label="Only these articles (none ticked: all)",
-                        elem_id="articles",
+                        _labels(articles), label="Only these articles (none ticked: all)", elem_id="articles"
                     )
                     with gr.Row():
                         date_from = gr.Dropdown(["any", *dates], value="any", label="From date")
                         date_to = gr.Dropdown(["any", *dates], value="any", label="To date")
                     k = gr.Slider(1, 10, value=pipeline.settings.top_k, step=1, label="Number of sources")
+                with gr.Accordion("Articles in the index", open=False, elem_id="manage"):
+                    table = gr.HTML(articles_html(articles, sentences), elem_id="article-list")
+                    if manage:
+                        upload = gr.File(
+                            label=f"Add articles: .txt or .md, up to {MAX_FILE_BYTES // 1_000_000} MB each, "
+                            f"{pipeline.settings.upload_max_files} at a time",
+                            file_count="multiple",
+                            elem_id="upload",
+                        )
+                        upload_status = gr.HTML(elem_id="upload-status")
+                        index_status = gr.HTML(elem_id="index-status")
+                        with gr.Row():
+                            doomed = gr.Dropdown(
+                                _labels(articles), value=None, label="Article", elem_id="remove-choice"
+                            )
+                            remove = gr.Button("Remove article", variant="stop", elem_id="remove", size="sm")
+                        reindex = gr.Button("Re-index the seeds folder", elem_id="reindex", size="sm")
+                        timer = gr.Timer(1.0, active=False)
+                    else:
+                        gr.Markdown(MANAGE_OFF, elem_id="manage-off")
 
         def answer(*args: Any) -> Iterator[tuple[Any, ...]]:
             yield from respond(pipeline, *args)
 
-        inputs = [box, chatbot, turns, chosen, date_from, date_to, k]
-        outputs = [box, chatbot, turns, citations, picker]
+        inputs = [box, chatbot, turns, chosen, date_from, date_to, k, records]
+        outputs = [box, chatbot, turns, citations, picker, records]
         box.submit(answer, inputs, outputs, concurrency_limit=16, show_progress="hidden", api_name="ask")
         send.click(answer, inputs, outputs, concurrency_limit=16, show_progress="hidden", api_name="ask_button")
         clear.click(
-            lambda: ([], [], [], gr.update(choices=[], value=None), ""),
+            lambda: ([], [], [], gr.update(choices=[], value=None), "", {}, None, gr.Group(visible=False), ""),
             None,
-            [chatbot, turns, citations, picker, article],
+            [chatbot, turns, citations, picker, article, records, pending, feedback_box, feedback_status],
         )
         picker.change(lambda cites, picked: show_article(pipeline, cites, picked), [citations, picker], article)
+
+        def on_like(recs: dict[str, Any], data: gr.LikeData) -> tuple[Any, ...]:
+            key, show, message = rate(pipeline, recs, data.index, data.liked)
+            return key, gr.Group(visible=show), message
+
+        chatbot.like(on_like, [records], [pending, feedback_box, feedback_status], api_visibility="private")
+        send_fb.click(
+            lambda recs, key, text: (*send_correction(pipeline, recs, key, text), None, gr.Group(visible=False)),
+            [records, pending, correction],
+            [correction, feedback_status, pending, feedback_box],
+            api_visibility="private",
+        )
+        close_fb.click(lambda: (None, gr.Group(visible=False)), None, [pending, feedback_box], api_visibility="private")
+        if manage:
+            upload.upload(panel.upload, upload, [upload_status, upload, timer], api_visibility="private")
+            remove.click(panel.remove, doomed, [upload_status, timer], api_visibility="private")
+            reindex.click(panel.reindex, None, timer, api_visibility="private")
+            listed = [index_status, timer, heading, table, doomed, chosen, date_from, date_to]
+            timer.tick(panel.tick, chosen, listed, show_progress="hidden", api_visibility="private")
+            app.load(panel.tick, chosen, listed, show_progress="hidden", api_visibility="private")
     return app
+
+
+def can_manage(host: str, share: bool, auth: bool) -> bool:
+    """Articles may be added and removed only where a stranger cannot: loopback, or behind a login."""
+    from rag.cli import _is_loopback
+
+    return auth or (not share and _is_loopback(host))
 
 
 def launch(pipeline: Pipeline, host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs: Any) -> Any:
     """Serve the chat; no share link and no analytics unless asked."""
-    app = build_app(pipeline)
+    app = build_app(pipeline, manage=can_manage(host, share, bool(kwargs.get("auth"))))
     app.queue(default_concurrency_limit=16)
     theme = gr.themes.Default(font=SYSTEM_FONT, font_mono=["ui-monospace", "monospace"])
+    kwargs.setdefault("max_file_size", 10 * MAX_FILE_BYTES)  # bigger files are refused before they reach disk
     return app.launch(
         server_name=host,
         server_port=port,

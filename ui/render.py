@@ -13,7 +13,7 @@ from pathlib import Path
 from rag.citations import read_source
 from rag.index.parsing import strip_tags as _plain
 from rag.index.parsing import strip_trailer
-from rag.models import Answer, Citation
+from rag.models import Answer, Chunk, Citation
 
 #: Characters of context shown on each side of a quote in the sources list.
 EXCERPT = 90
@@ -132,3 +132,33 @@ def article_html(seeds_dir: Path, citation: Citation) -> str:
         f'<div class="article"><h3>{title}</h3><p class="meta">{source_line(citation)}</p>'
         f'<div class="article-body">{body}</div></div>'
     )
+
+
+def articles_html(articles: list[Chunk], sentences: dict[str, int]) -> str:
+    """The indexed articles, one line each: headline (or file), date, sentence count, and the file."""
+    items = "".join(
+        f'<li><strong>{html.escape(a.title or a.source)}</strong><br><span class="meta">'
+        f"{html.escape(a.date or 'undated')} · {_count(sentences.get(a.source, 0), 'sentence')}"
+        f"{f' · <code>{html.escape(a.source)}</code>' if a.title else ''}</span></li>"
+        for a in articles
+    )
+    return f'<p class="meta">{_count(len(articles), "article")}</p><ol class="article-list">{items}</ol>'
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def index_status_html(running: bool, done: int, total: int, message: str) -> str:
+    """The background refresh as a line of text, with a progress bar while it runs."""
+    if not message:
+        return ""
+    text = html.escape(message)
+    if running and total:
+        return f'<p class="meta"><progress value="{done}" max="{total}"></progress> {text}</p>'
+    return f'<p class="meta">{text}</p>'
+
+
+def lines_html(lines: list[str]) -> str:
+    """Messages about uploaded or removed files, one per line, escaped."""
+    return "".join(f'<p class="meta">{html.escape(line)}</p>' for line in lines)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from rag.index.chunking import ChunkRecord, chunk_article
+from rag.index.chunking import ChunkRecord, chunk_file
 from rag.index.ingest import scan_folder
 from rag.index.parsing import day_number, parse_article
 from rag.index.store import IndexLock, IndexStore, RefreshSummary
@@ -83,12 +83,7 @@ def refresh(
 
         target = store.new_collection()
         copied = store.copy_files(old, target, summary.unchanged) if old is not None else 0
-        records = []
-        for name in summary.added + summary.changed:
-            article = parse_article(current[name].raw)
-            if article.dropped:
-                summary.left_out[name] = article.dropped
-            records += chunk_article(current[name], article)
+        records = [r for name in summary.added + summary.changed for r in chunk_file(current[name])]
         records.sort(key=lambda r: len(embed_text(r)))  # similar lengths batch with little padding
         vector_store = ChromaVectorStore(chroma_collection=target)
         total = len(records)
@@ -111,3 +106,13 @@ def refresh(
         summary.chunks = copied + total
         summary.seconds = time.perf_counter() - started
         return summary
+
+
+def left_out(settings: Settings) -> dict[str, list[tuple[str, str]]]:
+    """Per article file, the lines the parser keeps out of the body, with why (for `rag index --verbose`)."""
+    found = {}
+    for file in scan_folder(settings.seeds_dir).files:
+        dropped = parse_article(file.raw).dropped
+        if dropped:
+            found[file.name] = dropped
+    return found

@@ -36,8 +36,6 @@ class RefreshSummary:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    #: Lines of the (re)indexed files left out of the body, per file: (why, the line).
-    left_out: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     chunks: int = 0
     embedded: int = 0
     rebuilt_reason: str | None = None

@@ -1,0 +1,142 @@
+"""Feedback on answers, kept as JSON Lines, and turned into gold questions for `rag eval`.
+
+People rate answers in the chat (👍/👎) and may type what was wrong or the right answer.
+Each rating is one appended line: a whole line written under a file lock, so two chats
+rating at once never interleave, and a reader skips a line cut short by a crash rather
+than failing. A 👎 that carries a correction is a gold question someone has already
+answered, so `rag feedback export` writes those as gold lines that `rag eval --gold` scores:
+
+- `answers` and `must_include` are the correction, as typed (so type the answer itself,
+  e.g. "Vladimir Medinsky", not a sentence about it);
+- `sources` are the files the rated answer cited, or every article when it cited none;
+- a correction saying the articles do not hold the answer ("not in the articles", "the
+  articles don't say") makes the question unanswerable: the right reply is a refusal.
+
+Several ratings of one answer (a 👎 and then its correction, or a change of mind) share an
+`answer_id`; the export uses the last one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rag.models import Answer
+from rag.settings import Settings
+
+RATINGS = ("up", "down", "cleared")
+
+_NOT_IN_ARTICLES = re.compile(
+    r"\b(not (in|from) the (articles?|sources?|text)|(articles?|sources?) (do|does|did)(n't| not) (say|mention|tell|"
+    r"contain|state)|not (mentioned|stated|said|answered)|no answer|cannot be answered|unanswerable|"
+    r"should (have )?refuse[ds]?)\b",
+    re.IGNORECASE,
+)
+
+
+def feedback_file(settings: Settings) -> Path:
+    """Where feedback goes: RAG_FEEDBACK_PATH, else `feedback.jsonl` beside the index."""
+    return settings.feedback_path or settings.index_dir / "feedback.jsonl"
+
+
+def answer_record(answer: Answer, history: Sequence[Any], answer_id: str) -> dict[str, Any]:
+    """What a rating needs to know about the answer it rates (kept in the chat's state)."""
+    return {
+        "answer_id": answer_id,
+        "question": answer.question,
+        "history": [list(turn) for turn in history],
+        "answer": answer.text,
+        "citations": [c.model_dump(exclude={"text"}) for c in answer.citations],
+        "refused": answer.refused,
+        "mode": answer.mode,
+        "index_version": answer.index_version,
+    }
+
+
+def entry(record: dict[str, Any], rating: str, correction: str | None = None) -> dict[str, Any]:
+    """One feedback line: the rated answer, the rating, the correction, and when."""
+    if rating not in RATINGS:
+        raise ValueError(f"rating must be one of {RATINGS}, not {rating!r}")
+    text = (correction or "").strip() or None
+    return {"time": datetime.now(UTC).isoformat(timespec="seconds"), **record, "rating": rating, "correction": text}
+
+
+def append(path: Path, line: dict[str, Any]) -> None:
+    """Append one line atomically with respect to other writers (threads and processes)."""
+    from filelock import FileLock
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = (json.dumps(line, ensure_ascii=False) + "\n").encode("utf-8")
+    with FileLock(str(path) + ".lock", timeout=10), open(path, "ab") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    """Every complete feedback line; a torn or foreign line is skipped, not fatal."""
+    if not path.is_file():
+        return []
+    lines = []
+    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            line = json.loads(raw)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(line, dict) and "question" in line and "rating" in line:
+            lines.append(line)
+    return lines
+
+
+def latest(lines: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The last line for each rated answer, in the order the answers were first rated."""
+    last: dict[str, dict[str, Any]] = {}
+    for i, line in enumerate(lines):
+        last[str(line.get("answer_id") or f"line-{i}")] = line
+    return list(last.values())
+
+
+def not_in_articles(correction: str) -> bool:
+    """True when a correction says the right reply is a refusal."""
+    return bool(_NOT_IN_ARTICLES.search(correction))
+
+
+def gold_line(line: dict[str, Any], known: Sequence[str], number: int = 0) -> dict[str, Any]:
+    """The gold question for one 👎 with a correction; see the module docstring for the rules."""
+    correction = str(line["correction"]).strip()
+    history = line.get("history") or None
+    answerable = not not_in_articles(correction)
+    cited = [str(c["source"]) for c in line.get("citations") or [] if c.get("source") in known]
+    sources = sorted(set(cited)) or sorted(known)
+    gold: dict[str, Any] = {
+        "id": f"feedback-{line.get('answer_id') or number}",
+        "question": line["question"],
+        "answers": [correction] if answerable else [],
+        "must_include": [[correction.rstrip(".")]] if answerable else [],
+        "sources": sources if answerable else [],
+        "answerable": answerable,
+        "kind": "followup" if history else (None if answerable else "unanswerable"),
+        "answer_type": None,
+    }
+    if history:
+        gold["history"] = history
+    return gold
+
+
+def export(feedback: Path, out: Path, seeds_dir: Path) -> tuple[int, int]:
+    """Write the gold lines for the 👎 answers with a correction; returns (written, ratings read)."""
+    lines = read(feedback)
+    files = (p.relative_to(seeds_dir) for p in seeds_dir.rglob("*") if p.is_file())
+    known = sorted(f.as_posix() for f in files if not any(part.startswith(".") for part in f.parts))
+    chosen = [line for line in latest(lines) if line.get("rating") == "down" and line.get("correction")]
+    gold = [gold_line(line, known, number) for number, line in enumerate(chosen, 1)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in gold), encoding="utf-8")
+    tmp.replace(out)
+    return len(gold), len(lines)

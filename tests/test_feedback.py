@@ -1,0 +1,148 @@
+"""Feedback lines: whole under concurrency, and exported as gold questions `rag eval` accepts."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rag import feedback
+from rag.evaluation.gold import load_gold
+from rag.models import Answer, Citation
+
+CITED = Citation(
+    number=1, source="001_a39661892d0812d2.txt", quote="q", text="q", start=0, end=1, title="T", date="2025-05-16"
+)
+
+
+def record(answer_id: str = "a1", question: str = "Who led Russia's delegation?", **answer: object) -> dict:
+    values: dict = {"question": question, "text": "Hakan Fidan [1].", "citations": [CITED], "index_version": "v3"}
+    values.update(answer)
+    return feedback.answer_record(Answer(**values), [["Earlier?", "Earlier answer."]], answer_id)
+
+
+def test_a_line_has_everything_the_brief_names(tmp_path):
+    path = tmp_path / "fb" / "feedback.jsonl"
+    feedback.append(path, feedback.entry(record(), "down", "  Vladimir Medinsky  "))
+    (line,) = feedback.read(path)
+    assert set(line) >= {"time", "question", "history", "answer", "citations", "mode", "index_version", "rating"}
+    assert line["correction"] == "Vladimir Medinsky" and line["rating"] == "down" and line["index_version"] == "v3"
+    assert line["citations"][0]["source"] == "001_a39661892d0812d2.txt" and line["mode"] == "offline"
+    assert line["history"] == [["Earlier?", "Earlier answer."]]
+    with pytest.raises(ValueError):
+        feedback.entry(record(), "meh")
+
+
+def test_default_path_is_beside_the_index(make_settings, tmp_path):
+    assert feedback.feedback_file(make_settings()) == tmp_path / "index" / "feedback.jsonl"
+    assert feedback.feedback_file(make_settings(feedback_path=tmp_path / "f.jsonl")) == tmp_path / "f.jsonl"
+    assert make_settings(feedback_path="  ").feedback_path is None
+
+
+def test_concurrent_threads_never_interleave_lines(tmp_path):
+    path = tmp_path / "feedback.jsonl"
+    long_answer = "x" * 20_000  # bigger than a pipe buffer: a torn write would show
+
+    def write(i: int) -> None:
+        feedback.append(path, feedback.entry(record(f"id{i}", text=long_answer), "up"))
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(write, range(200)))
+    raw = path.read_text(encoding="utf-8").splitlines()
+    assert len(raw) == 200 and all(json.loads(line)["answer"] == long_answer for line in raw)
+    assert sorted(json.loads(line)["answer_id"] for line in raw) == sorted(f"id{i}" for i in range(200))
+
+
+def _write_many(path: str, start: int) -> None:
+    for i in range(start, start + 50):
+        feedback.append(Path(path), feedback.entry(record(f"p{i}"), "down", f"answer {i}"))
+
+
+def test_concurrent_processes_never_interleave_lines(tmp_path):
+    path = tmp_path / "feedback.jsonl"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_write_many, args=(str(path), n * 50)) for n in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    assert len(feedback.read(path)) == 200 == len(path.read_text(encoding="utf-8").splitlines())
+
+
+def test_a_torn_last_line_is_skipped(tmp_path):
+    path = tmp_path / "feedback.jsonl"
+    feedback.append(path, feedback.entry(record(), "up"))
+    with path.open("a", encoding="utf-8") as f:
+        f.write('{"question": "cut sho')
+    assert len(feedback.read(path)) == 1
+
+
+@pytest.mark.parametrize(
+    ("correction", "unanswerable"),
+    [
+        ("Vladimir Medinsky", False),
+        ("not in the articles", True),
+        ("The articles don't say how old he is", True),
+        ("It should have refused", True),
+        ("Nothing, notes are fine", False),
+    ],
+)
+def test_not_in_articles(correction, unanswerable):
+    assert feedback.not_in_articles(correction) is unanswerable
+
+
+def test_export_writes_gold_lines_that_load_gold_accepts(tmp_path, seeds):
+    path = tmp_path / "feedback.jsonl"
+    lines = [
+        feedback.entry(record("a1"), "down"),  # first the 👎 alone …
+        feedback.entry(record("a1"), "down", "Vladimir Medinsky."),  # … then its correction: the last one counts
+        feedback.entry(record("a2", "How old is Medinsky?", citations=[], refused=True), "down", "not in the articles"),
+        feedback.entry(record("a3", "Who hosted the talks?", citations=[]), "down", "Turkey"),
+        feedback.entry(record("a4", "Liked"), "up"),
+        feedback.entry(record("a5", "Changed mind"), "down", "Paris"),
+        feedback.entry(record("a5", "Changed mind"), "up"),
+        feedback.entry(record("a6", "No correction"), "down"),
+    ]
+    for line in lines:
+        feedback.append(path, line)
+    out = tmp_path / "gold" / "feedback-gold.jsonl"
+    assert feedback.export(path, out, seeds) == (3, len(lines))
+    items = {item.id: item for item in load_gold(out, seeds)}
+    first = items["feedback-a1"]
+    assert first.answers == ["Vladimir Medinsky."] and first.must_include == [["Vladimir Medinsky"]]
+    assert first.sources == ["001_a39661892d0812d2.txt"] and first.answerable and first.kind == "followup"
+    assert first.history == [["Earlier?", "Earlier answer."]]
+    refusal = items["feedback-a2"]
+    assert not refusal.answerable and refusal.answers == [] and refusal.sources == []
+    assert items["feedback-a3"].sources == sorted(p.name for p in seeds.iterdir()), "no citation: every article"
+
+
+def test_cli_export_then_eval_scores_the_lines(tmp_path, seeds, monkeypatch):
+    from rag.cli import main
+
+    path = tmp_path / "feedback.jsonl"
+    feedback.append(path, feedback.entry(record("a1", "Who headed the Russian delegation?"), "down", "Medinsky"))
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(seeds))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("RAG_FEEDBACK_PATH", str(path))
+    out = tmp_path / "gold.jsonl"
+    result = CliRunner().invoke(main, ["feedback", "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 1 gold questions" in result.output and "rag eval --gold" in result.output
+    result = CliRunner().invoke(main, ["eval", "--gold", str(out), "--out", str(tmp_path / "eval")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "eval" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["rates"]["must_include"]["value"] == 1.0
+
+
+def test_cli_export_with_no_feedback_says_so(tmp_path, monkeypatch):
+    from rag.cli import main
+
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    result = CliRunner().invoke(main, ["feedback", "export", "--out", str(tmp_path / "g.jsonl")])
+    assert result.exit_code == 0 and "no 👎 with a correction yet" in result.output
