@@ -196,6 +196,64 @@ def concurrent_load(pipeline, questions: list[str], threads: int = 20, each: int
     return latencies
 
 
+def api_throughput(
+    index: Path, questions: list[str], clients: int = 20, seconds: float = 15.0
+) -> tuple[float, list[float], int]:
+    """Answers/s of a `rag serve` process under `clients` concurrent HTTP clients (non-streamed, offline).
+
+    The server is its own process, as in production, so the load generator here does not
+    share its interpreter; both still share this machine's two cores.
+    """
+    import httpx
+
+    from conftest import free_port
+
+    port = free_port()
+    env = clean_env(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index))
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "rag"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{url}/models", timeout=2)
+            break
+        except httpx.HTTPError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError("rag serve did not start") from None
+            time.sleep(0.2)
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client(seed: int) -> None:
+        nonlocal errors
+        with httpx.Client(timeout=30) as http:
+            i = seed
+            while time.monotonic() < stop:
+                body = {"model": "x", "messages": [{"role": "user", "content": questions[i % len(questions)]}]}
+                t = time.perf_counter()
+                ok = http.post(f"{url}/chat/completions", json=body).status_code == 200
+                with lock:
+                    latencies.append((time.perf_counter() - t) * 1000)
+                    errors += not ok
+                i += 1
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(client, range(clients)))
+    elapsed = time.monotonic() - started
+    server.terminate()
+    server.wait(timeout=20)
+    return len(latencies) / elapsed, latencies, errors
+
+
 def llm_overhead(index: Path, questions: list[str]) -> list[float]:
     from fake_llm import FakeLLM, Reply
 
@@ -285,6 +343,11 @@ def main() -> None:
     )
     load = concurrent_load(pipeline, questions)
     say(f"- 20 threads x 50 `ask` at once: {ms(load)}")
+    rate, api, api_errors = api_throughput(work / "index", questions)
+    say(
+        f"- `rag serve`, 20 concurrent HTTP clients for 15 s (offline): {rate:.1f} answers/s, {ms(api)}, "
+        f"{api_errors} errors"
+    )
     overhead = llm_overhead(work / "index", questions)
     say(
         f"- LLM path with an instant local OpenAI-compatible server (retrieval, prompt, HTTP on loopback, "
@@ -303,6 +366,9 @@ def main() -> None:
         cold_rss_mb=statistics.median(peaks),
         load_p50=percentile(load, 50),
         load_p95=percentile(load, 95),
+        api_answers_per_s=rate,
+        api_p50=percentile(api, 50),
+        api_errors=api_errors,
         llm_p50=percentile(overhead, 50),
         llm_p95=percentile(overhead, 95),
     )
