@@ -141,3 +141,20 @@ def test_openai_embeddings_need_a_key_or_endpoint(make_settings):
 
     with pytest.raises(RagError, match="RAG_EMBEDDING=openai needs OPENAI_API_KEY"):
         build_pipeline(make_settings(embedding="openai"))
+
+
+def test_whole_collection_reads_come_in_pages(seeds: Path, make_settings, monkeypatch):
+    """Past ~32,766 records one Chroma `get` fails ("too many SQL variables"); reads are paged."""
+    from rag.index import store
+
+    monkeypatch.setattr(store, "PAGE_SIZE", 7)
+    pipeline = build_pipeline(make_settings(seeds_dir=seeds))
+    first = pipeline.index()
+    records = pipeline.store.all_records(pipeline.store.active())
+    assert len(records["ids"]) == len(set(records["ids"])) == first.chunks > 7
+    assert len(records["documents"]) == len(records["metadatas"]) == first.chunks
+    assert len(pipeline.store.file_hashes(pipeline.store.active())) == 5
+    (seeds / "005_new.txt").write_text("A new sentence about Antalya.\n", encoding="utf-8")
+    second = pipeline.index()
+    assert second.embedded == 1 and second.chunks == first.chunks + 1, "unchanged files copied page by page"
+    assert pipeline.ask("Who headed the Russian delegation?").citations

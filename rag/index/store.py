@@ -23,6 +23,8 @@ from rag.settings import Settings
 
 log = logging.getLogger(__name__)
 
+#: Records per `get` when reading a whole collection (well under SQLite's variable limit).
+PAGE_SIZE = 5000
 #: Bumped when chunking changes, so an old index is rebuilt rather than mixed.
 CHUNK_SCHEMA = "sentences-v3"
 
@@ -116,14 +118,32 @@ class IndexStore:
             return f"chunking changed ({meta.get('chunk_schema')} -> {CHUNK_SCHEMA})"
         return None
 
+    def _pages(self, collection: Any, include: list[str], where: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Every matching record, fetched PAGE_SIZE at a time.
+
+        One `get` of a whole collection fails past about 32,766 records ("too many SQL
+        variables" in Chroma's SQLite layer), which `make bench-scale` hit at 2,000 articles.
+        """
+        merged: dict[str, list[Any]] = {"ids": [], **{name: [] for name in include}}
+        offset = 0
+        while True:
+            kwargs: dict[str, Any] = {"include": include, "limit": PAGE_SIZE, "offset": offset}
+            if where is not None:
+                kwargs["where"] = where
+            got = self._call(collection.get, **kwargs)
+            for name, values in merged.items():
+                values.extend(got[name] if got[name] is not None else [])
+            if len(got["ids"]) < PAGE_SIZE:
+                return merged
+            offset += PAGE_SIZE
+
     def file_hashes(self, collection: Any) -> dict[str, str]:
         """source -> sha256 of the file version the collection holds."""
-        got = self._call(collection.get, include=["metadatas"])
-        return {m["source"]: m["file_sha"] for m in got["metadatas"] or []}
+        return {m["source"]: m["file_sha"] for m in self._pages(collection, ["metadatas"])["metadatas"]}
 
     def all_records(self, collection: Any) -> dict[str, Any]:
         """Every record's id, document and metadata (to build the keyword index)."""
-        return self._call(collection.get, include=["documents", "metadatas"])
+        return self._pages(collection, ["documents", "metadatas"])
 
     def new_collection(self) -> Any:
         """An empty, not-yet-visible collection for the next version of the index."""
@@ -140,11 +160,7 @@ class IndexStore:
         """Copy the stored vectors of unchanged files: no re-embedding."""
         if not names:
             return 0
-        got = self._call(
-            source.get,
-            where={"source": {"$in": list(names)}},
-            include=["embeddings", "documents", "metadatas"],
-        )
+        got = self._pages(source, ["embeddings", "documents", "metadatas"], where={"source": {"$in": list(names)}})
         batch = self.client.get_max_batch_size()
         ids = got["ids"]
         for i in range(0, len(ids), batch):
