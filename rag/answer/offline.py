@@ -59,7 +59,7 @@ def select_evidence(scored: Sequence[Evidence], threshold: float, limit: int = M
 
     Sentences that cannot hold the kind of answer asked for are never quoted: "How old is
     Medinsky?" is refused when no sentence about him states an age. For the less reliable
-    person detector, a miss only lowers the score (`rag.answer.answer_types.is_strict`).
+    person detector, a miss only lowers the score (`rag.answer.answer_types.expectation`).
     """
     scored = [ev for ev in scored if quotable(ev)]
     if not scored or scored[0].score < threshold:
