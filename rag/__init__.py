@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from rag.errors import QuestionError, RagError
-from rag.models import Answer, Chunk, Citation, Done, Event, Notice, TextDelta
+from rag.models import Answer, Chunk, Citation, Done, Event, Notice, TextDelta, final_answer
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
@@ -86,7 +86,8 @@ def ask(
     k: int | None = None,
 ) -> Answer:
     """Answer a question from the articles with verified citations, or refuse plainly."""
-    return default_pipeline().ask(question, history, _filter(sources, date_from, date_to), k)
+    stream = ask_stream(question, history, sources=sources, date_from=date_from, date_to=date_to, k=k)
+    return final_answer(stream)
 
 
 def retrieve(

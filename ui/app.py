@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -181,7 +180,7 @@ class Articles:
         if status.running:
             return (shown, gr.Timer(active=True), *[gr.update()] * 6)
         articles = self.pipeline.articles()
-        sentences = Counter(c.source for c in self.pipeline.snapshot().retriever.chunks.values())
+        sentences = self.pipeline.snapshot().sentence_counts()
         sources = [a.source for a in articles]
         dates = ["any", *sorted({a.date for a in articles if a.date})]
         return (
@@ -214,7 +213,7 @@ def build_app(pipeline: Pipeline, manage: bool = False) -> gr.Blocks:
     """The chat page; `manage` adds uploading and removing articles (loopback or password only)."""
     articles = pipeline.articles()
     dates = sorted({a.date for a in articles if a.date})
-    sentences = Counter(c.source for c in pipeline.snapshot().retriever.chunks.values())
+    sentences = pipeline.snapshot().sentence_counts()
     panel = Articles(pipeline)
     with gr.Blocks(title="News Q&A", analytics_enabled=False) as app:
         turns = gr.State([])

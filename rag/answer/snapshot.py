@@ -53,6 +53,13 @@ class IndexSnapshot:
     def window(self, chunk: Chunk, width: int = 1) -> list[Chunk]:
         return self.retriever.window(chunk, width)
 
+    def sentence_counts(self) -> dict[str, int]:
+        """Indexed sentences per article file."""
+        counts: dict[str, int] = {}
+        for chunk in self.retriever.chunks.values():
+            counts[chunk.source] = counts.get(chunk.source, 0) + 1
+        return counts
+
     def articles(self, where: SearchFilter | None = None) -> list[Chunk]:
         """One chunk per indexed article (its first sentence), for titles, dates and filters."""
         first: dict[str, Chunk] = {}

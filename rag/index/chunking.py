@@ -120,11 +120,7 @@ def sentences(raw: str, article: ParsedArticle) -> list[tuple[int, int]]:
 
 def chunk_file(file: SourceFile) -> list[ChunkRecord]:
     """Parse one article and cut it into sentence chunks with stable content-hash ids."""
-    return chunk_article(file, parse_article(file.raw))
-
-
-def chunk_article(file: SourceFile, article: ParsedArticle) -> list[ChunkRecord]:
-    """Sentence chunks of an already parsed article."""
+    article = parse_article(file.raw)
     spans = sentences(file.raw, article)
     texts = [clean_text(file.raw[s:e]) for s, e in spans]
     seen: dict[str, int] = {}
