@@ -23,6 +23,9 @@ class Chunk(BaseModel):
     date: str | None = None
     context: str = Field("", description="The sentence with its neighbours, for answering.")
     position: int = Field(0, description="Index of the sentence in its article.")
+    entities: tuple[tuple[int, int, str], ...] = Field(
+        (), description="Named entities in `text`: (start, end, OntoNotes label), found at index time."
+    )
 
 
 class Citation(BaseModel):

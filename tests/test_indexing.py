@@ -158,3 +158,23 @@ def test_whole_collection_reads_come_in_pages(seeds: Path, make_settings, monkey
     second = pipeline.index()
     assert second.embedded == 1 and second.chunks == first.chunks + 1, "unchanged files copied page by page"
     assert pipeline.ask("Who headed the Russian delegation?").citations
+
+
+def test_sentences_carry_their_named_entities_with_exact_offsets(seeds: Path, make_settings):
+    pipeline = build_pipeline(make_settings(seeds_dir=seeds))
+    pipeline.index()
+    chunk = next(c for c in pipeline.retrieve("Russian delegation met Hakan Fidan", k=10) if "Fidan" in c.text)
+    found = {chunk.text[s:e]: label for s, e, label in chunk.entities}
+    assert found.get("Hakan Fidan") == "PERSON"
+    assert found.get("Thursday") == "DATE"
+
+
+def test_entity_spans_survive_the_metadata_round_trip():
+    from rag.index.entities import decode, encode, find_entities
+
+    text = "Apple Inc said on 12 March 2024 that it would cut 1,000 jobs."
+    [entities] = find_entities([text])
+    assert decode(encode(entities)) == tuple(entities)
+    labels = {text[s:e]: label for s, e, label in entities}
+    assert labels["Apple Inc"] == "ORG" and labels["12 March 2024"] == "DATE" and labels["1,000"] == "CARDINAL"
+    assert find_entities([]) == [] and decode("") == ()

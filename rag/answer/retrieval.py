@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from rag.answer.filters import SearchFilter
+from rag.index.entities import decode
 from rag.models import Chunk
 
 #: Hits taken from each side per candidate wanted: 20 candidates re-scored -> 60 dense, 60 keyword.
@@ -37,6 +38,7 @@ def chunk_from_record(node_id: str, metadata: dict[str, Any], text: str) -> Chun
         date=metadata.get("date") or None,
         context=metadata.get("context", ""),
         position=int(metadata.get("position", 0)),
+        entities=decode(metadata.get("entities", "")),
     )
 
 

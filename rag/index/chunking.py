@@ -11,6 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from rag.index.entities import encode, find_entities
 from rag.index.ingest import SourceFile
 from rag.index.parsing import ParsedArticle, clean_text, parse_article
 
@@ -78,6 +79,8 @@ class ChunkRecord:
     title: str | None
     date: str | None
     file_sha: str
+    #: Named entities of `text`, encoded (see `rag.index.entities`).
+    entities: str = ""
 
 
 def _is_abbreviation(paragraph: str, dot: int) -> bool:
@@ -123,6 +126,7 @@ def chunk_file(file: SourceFile) -> list[ChunkRecord]:
     article = parse_article(file.raw)
     spans = sentences(file.raw, article)
     texts = [clean_text(file.raw[s:e]) for s, e in spans]
+    entities = find_entities(texts)
     seen: dict[str, int] = {}
     records = []
     for i, ((s, e), text) in enumerate(zip(spans, texts, strict=True)):
@@ -141,6 +145,7 @@ def chunk_file(file: SourceFile) -> list[ChunkRecord]:
                 title=article.title,
                 date=article.date,
                 file_sha=file.sha256,
+                entities=encode(entities[i]),
             )
         )
     return records

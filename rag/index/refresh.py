@@ -42,6 +42,7 @@ def record_metadata(record: ChunkRecord) -> dict[str, Any]:
         "day": day_number(record.date),
         "context": record.context,
         "file_sha": record.file_sha,
+        "entities": record.entities,
     }
 
 
