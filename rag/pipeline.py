@@ -3,6 +3,11 @@
 The pipeline owns no answering logic. It checks the question, takes one index snapshot
 (reloaded when `rag index` publishes a new version) and hands both to the answerer the
 settings chose; the CLI, the chat, the Python API and the eval all go through `ask_stream`.
+
+Each version's keyword index and word statistics are files under `<index_dir>/keyword-index/`
+(`rag.answer.version_files`), written by `rag index` before the version is published. In
+server mode that folder is a local cache: a process that finds no files for the live
+version (another machine ran `rag index`) builds them from the server once.
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ from rag.answer.calibration import Thresholds, calibrated_thresholds
 from rag.answer.filters import SearchFilter
 from rag.answer.offline import OfflineAnswerer
 from rag.answer.protocol import Answerer, Question, clean_question
-from rag.answer.retrieval import HybridRetriever
 from rag.answer.snapshot import IndexSnapshot
+from rag.answer.version_files import VersionFilesCache
 from rag.errors import IndexNotReadyError
 from rag.index.refresh import Progress, refresh
 from rag.index.store import IndexStore, RefreshSummary, make_client
@@ -64,6 +69,7 @@ class Pipeline:
         self._lock = threading.Lock()
         self._snapshot: IndexSnapshot | None = None
         self._checked = 0.0
+        self.version_files = VersionFilesCache(settings.index_dir / "keyword-index")
 
     @property
     def seeds_dir(self) -> Path:
@@ -75,10 +81,17 @@ class Pipeline:
 
     def index(self, progress: Progress | None = None) -> RefreshSummary:
         """Build or refresh the index from the seeds folder."""
-        summary = refresh(self.settings, self.store, self.embedder, progress)
+        summary = refresh(self.settings, self.store, self.embedder, progress, self._prepare)
+        if not summary.modified:  # an index built before version files existed gets them now
+            self.version_files.ensure(self.store, self.store.active())
         with self._lock:
             self._checked = 0.0
         return summary
+
+    def _prepare(self, collection: Any) -> None:
+        """Before a new version is published: write its version files, drop those of dropped versions."""
+        self.version_files.ensure(self.store, collection)
+        self.version_files.prune({collection.name, self.store.active_name() or ""})
 
     def snapshot(self) -> IndexSnapshot:
         """The live index version, reloaded at most every POINTER_CHECK_SECONDS after a refresh."""
@@ -94,8 +107,8 @@ class Pipeline:
                     return self._snapshot
                 raise
             if self._snapshot is None or self._snapshot.version != collection.name:
-                retriever = HybridRetriever(collection, self.store.all_records(collection), self.embedder)
-                self._snapshot = IndexSnapshot.build(retriever, self.seeds_dir)
+                files = self.version_files.load(self.store, collection)
+                self._snapshot = IndexSnapshot.build(collection, files, self.embedder, self.seeds_dir)
             return self._snapshot
 
     def articles(self, where: SearchFilter | None = None) -> list[Chunk]:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from rag.errors import StoreUnavailableError
 from rag.pipeline import build_pipeline
 
-from conftest import ROOT, SEEDS, clean_env, free_port
+from conftest import ROOT, SEEDS, clean_env, free_port, wait_for_http
 
 pytestmark = pytest.mark.slow
 QUESTIONS = [
@@ -40,7 +42,62 @@ def test_index_refresh_and_ask_against_a_chroma_server(seeds: Path, make_setting
     second = server.index()
     assert second.added == ["005_extra.txt"] and second.embedded < second.chunks
     assert server.ask("How many prisoners did the delegations agree to swap?").citations[0].source == "005_extra.txt"
-    assert not local.exists(), "server mode must not write to the local index folder"
+    assert [p.name for p in local.iterdir()] == ["keyword-index"], "locally only the keyword files, no Chroma data"
+
+
+def _rag(*args: str, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[str]:
+    out = log.open("w") if log else subprocess.PIPE
+    return subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", *args], env=env, stdout=out, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def _answer(url: str, question: str) -> tuple[str, list[tuple[str, int, int]]]:
+    body = {"messages": [{"role": "user", "content": question}]}
+    reply = httpx.post(f"{url}/chat/completions", json=body, timeout=60)
+    message = reply.raise_for_status().json()["choices"][0]["message"]
+    return message["content"], [(c["source"], c["start"], c["end"]) for c in message["citations"]]
+
+
+def test_two_app_processes_on_one_chroma_server_answer_alike_and_follow_a_new_version(
+    seeds: Path, chroma_server, tmp_path
+):
+    """Two `rag serve` processes, each with its own local folder (as on two machines), one `chroma run`.
+
+    `rag index` runs as a third process with a folder of its own; the apps find the new version
+    through the pointer in the server and build their keyword files from it, no shared disk.
+    """
+    server = {"RAG_SEEDS_DIR": str(seeds), "RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(chroma_server.port)}
+    indexer = clean_env(**server, RAG_INDEX_DIR=str(tmp_path / "indexer"), RAG_LLM="off", PYTHONPATH=str(ROOT))
+    assert _rag("index", env=indexer).wait(timeout=300) == 0
+    apps, urls = [], []
+    try:
+        for n in (1, 2):
+            port = free_port()
+            env = clean_env(**server, RAG_INDEX_DIR=str(tmp_path / f"app{n}"), RAG_LLM="off", PYTHONPATH=str(ROOT))
+            apps.append(_rag("serve", "--port", str(port), env=env, log=tmp_path / f"app{n}.log"))
+            urls.append(f"http://127.0.0.1:{port}/v1")
+        for proc, url, n in zip(apps, urls, (1, 2), strict=True):
+            wait_for_http(f"{url}/models", proc, 120, f"rag serve {n}", tmp_path / f"app{n}.log")
+        answers = [[_answer(url, question) for question in QUESTIONS] for url in urls]
+        assert answers[0] == answers[1] and any(cited for _, cited in answers[0])
+
+        question = "How many prisoners did the delegations agree to swap?"
+        assert all(all(s != "005_extra.txt" for s, _, _ in _answer(url, question)[1]) for url in urls)
+        (seeds / "005_extra.txt").write_text("The delegations agreed to swap 1,000 prisoners each.\n", encoding="utf-8")
+        assert _rag("index", env=indexer).wait(timeout=300) == 0
+        deadline = time.monotonic() + 60  # a generous bound on "within seconds": the apps check every 2 s
+        waiting = set(urls)
+        while waiting and time.monotonic() < deadline:
+            waiting = {url for url in waiting if _answer(url, question)[1][:1] != [("005_extra.txt", 0, 52)]}
+            time.sleep(0.5)
+        assert not waiting, f"these apps still answer from the old version: {sorted(waiting)}"
+    finally:
+        for proc in apps:
+            proc.terminate()
+            proc.wait(timeout=20)
+    for n in (1, 2):
+        assert [p.name for p in (tmp_path / f"app{n}").iterdir()] == ["keyword-index"], "no copy of the Chroma data"
 
 
 def test_server_down_is_one_clear_line_naming_host_and_port(tmp_path):

@@ -6,12 +6,14 @@ sentence holds, the LLM grounding to find the sentence behind a cited passage.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence, Set
 from functools import cache
+from typing import Protocol
 
 from rag.answer.vocabulary import mark_countries, normal_form
 from rag.models import Chunk
@@ -74,29 +76,58 @@ def stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN) | {"did", "does", "say", "said", "according", "much", "many", *determiners}
 
 
+#: Chunks whose stems a lexicon keeps (the candidates of recent questions), so a long-lived
+#: process does not end up holding the stems of the whole corpus.
+CHUNK_CACHE = 20_000
+
+
+class ArticleVocabulary(Protocol):
+    """source -> the article's content stems; a dict, or a reader of files on disk."""
+
+    def get(self, source: str, default: frozenset[str], /) -> frozenset[str]: ...
+
+
 class Lexicon:
     """Stemming and IDF over the indexed sentences."""
 
     def __init__(self, texts: Iterable[str], articles: Mapping[str, Iterable[str]] | None = None) -> None:
         """IDF over `texts`; `articles` (source -> its sentences) gives each article's vocabulary."""
+        self._setup()
+        df: Counter[str] = Counter()
+        n = 0
+        for text in texts:
+            n += 1
+            df.update(set(self.terms(text)))
+        self._set_statistics(n, df)
+        self._article_terms: ArticleVocabulary = {
+            source: frozenset(t for text in sentences for t in self.terms(text))
+            for source, sentences in (articles or {}).items()
+        }
+
+    @classmethod
+    def from_statistics(cls, sentences: int, df: Mapping[str, int], articles: ArticleVocabulary) -> Lexicon:
+        """The lexicon of a corpus from its stored statistics (`rag.answer.version_files`), not its text.
+
+        `sentences` and `df` (stem -> sentences holding it) give the same IDF as the texts would.
+        """
+        lexicon = cls.__new__(cls)
+        lexicon._setup()
+        lexicon._set_statistics(sentences, df)
+        lexicon._article_terms = articles
+        return lexicon
+
+    def _setup(self) -> None:
         import Stemmer
 
         self._stemmer = Stemmer.Stemmer("english")
         self._stem_lock = threading.Lock()  # PyStemmer objects are not thread-safe
         self._chunk_terms: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self.stopwords = stopwords()
-        df: Counter[str] = Counter()
-        n = 0
-        for text in texts:
-            n += 1
-            df.update(set(self.terms(text)))
 
+    def _set_statistics(self, n: int, df: Mapping[str, int]) -> None:
         self._idf = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
         self._unseen = math.log((n + 1) / 0.5)
-        self._article_terms = {
-            source: frozenset(t for text in sentences for t in self.terms(text))
-            for source, sentences in (articles or {}).items()
-        }
+        self._sorted_terms = sorted(self._idf)
 
     def article_terms(self, source: str) -> frozenset[str]:
         """Every content stem of one article (empty for an unknown source)."""
@@ -117,6 +148,8 @@ class Lexicon:
         if cached is None:
             sentence = frozenset(self.terms(chunk.text))
             cached = (sentence, sentence | frozenset(self.terms(chunk.context)))
+            if len(self._chunk_terms) >= CHUNK_CACHE:
+                self._chunk_terms.clear()
             self._chunk_terms[chunk.id] = cached
         return cached
 
@@ -133,7 +166,10 @@ class Lexicon:
 
     def seen_prefix(self, term: str) -> bool:
         """True when some indexed term extends this one ("crimea" -> "crimean")."""
-        return len(term) >= 4 and any(t.startswith(term) for t in self._idf)
+        if len(term) < 4:
+            return False
+        at = bisect.bisect_left(self._sorted_terms, term)
+        return at < len(self._sorted_terms) and self._sorted_terms[at].startswith(term)
 
 
 def coverage(question_terms: Sequence[str], text_terms: Set[str], lexicon: Lexicon) -> float:

@@ -5,6 +5,10 @@ words dense models blur (names, numbers like "12,000", "GRU"). Reciprocal rank f
 needs no score calibration between the two, which matters because their scales differ.
 A `SearchFilter` is applied inside both searches (a Chroma `where`, a BM25 weight mask),
 never after them.
+
+Nothing here holds the corpus: BM25 and the row table are memory-mapped files of the
+version (`rag.answer.version_files`), and sentences are read from the store for the
+candidates of a question and their neighbours (`rag.answer.sentences`).
 """
 
 from __future__ import annotations
@@ -17,29 +21,19 @@ from typing import Any
 import numpy as np
 
 from rag.answer.filters import SearchFilter
-from rag.index.entities import decode
+from rag.answer.sentences import SentenceReader, chunk_from_record
+from rag.answer.version_files import VersionFiles, tokenize
 from rag.models import Chunk
+
+__all__ = ["DEPTH_FACTOR", "RRF_K", "HybridRetriever", "KeywordIndex", "chunk_from_record", "rrf"]
 
 #: Hits taken from each side per candidate wanted: 20 candidates re-scored -> 60 dense, 60 keyword.
 DEPTH_FACTOR = 3
 #: RRF constant from Cormack et al. (2009); damps the weight of top ranks.
 RRF_K = 60
-
-
-def chunk_from_record(node_id: str, metadata: dict[str, Any], text: str) -> Chunk:
-    """A `Chunk` from what the store holds for one record."""
-    return Chunk(
-        id=node_id,
-        source=metadata["source"],
-        text=text,
-        start=int(metadata["start"]),
-        end=int(metadata["end"]),
-        title=metadata.get("title") or None,
-        date=metadata.get("date") or None,
-        context=metadata.get("context", ""),
-        position=int(metadata.get("position", 0)),
-        entities=decode(metadata.get("entities", "")),
-    )
+#: Sentences read around each candidate with it: the answerers look up to two places away
+#: (a neighbour holding the answer, then the sentence that continues it).
+PREFETCH_REACH = 2
 
 
 def rrf(rankings: Iterable[tuple[list[str], float]]) -> dict[str, float]:
@@ -52,63 +46,78 @@ def rrf(rankings: Iterable[tuple[list[str], float]]) -> dict[str, float]:
 
 
 class KeywordIndex:
-    """BM25 over the sentences of one index version (bm25s, the library llama-index wraps)."""
+    """BM25 over the sentences of one index version (bm25s, the library llama-index wraps), memory-mapped."""
 
-    def __init__(self, ids: list[str], texts: list[str]) -> None:
-        import bm25s
+    def __init__(self, files: VersionFiles) -> None:
         import Stemmer
 
-        self.ids = ids
+        self._files = files
         self._stemmer = Stemmer.Stemmer("english")
         self._lock = threading.Lock()  # bm25s tokenises with a PyStemmer object, not thread-safe
-        self._bm25 = bm25s.BM25()
-        self._bm25.index(
-            bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False), show_progress=False
-        )
 
     def search(self, question: str, n: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(id, BM25 score) of the n best matches among the allowed sentences; no zero scores."""
-        import bm25s
-
+        bm25 = self._files.bm25
+        if bm25 is None:
+            return []
         with self._lock:
-            tokens = bm25s.tokenize(
-                [question], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
-            )[0]
+            tokens = tokenize([question], self._stemmer, return_ids=False)[0]
             if not tokens:
                 return []
-            scores = self._bm25.get_scores(tokens, weight_mask=mask)
-        n = min(n, len(self.ids))
+            scores = bm25.get_scores(tokens, weight_mask=mask)
+        n = min(n, self._files.count)
         best = np.argpartition(-scores, n - 1)[:n]
         best = best[np.argsort(-scores[best], kind="stable")]
-        return [(self.ids[i], float(scores[i])) for i in best if scores[i] > 0]
+        return [(self._files.id_at(int(i)), float(scores[i])) for i in best if scores[i] > 0]
 
 
 class HybridRetriever:
     """Retrieves sentence chunks from one published index version."""
 
-    def __init__(self, collection: Any, records: dict[str, Any], embedder: Any) -> None:
+    def __init__(self, collection: Any, files: VersionFiles, embedder: Any) -> None:
         self.collection = collection
         self.collection_name: str = collection.name
         self.embedder = embedder
-        self.chunks: dict[str, Chunk] = {
-            node_id: chunk_from_record(node_id, meta, doc)
-            for node_id, meta, doc in zip(records["ids"], records["metadatas"], records["documents"], strict=True)
-        }
-        self.by_position = {(c.source, c.position): c for c in self.chunks.values()}
-        self.keywords = KeywordIndex(list(self.chunks), [c.text for c in self.chunks.values()]) if self.chunks else None
+        self.files = files
+        self.sentences = SentenceReader(collection)
+        self.keywords = KeywordIndex(files)
+
+    @property
+    def count(self) -> int:
+        """Sentences in this version."""
+        return self.files.count
+
+    def at(self, source: str, position: int) -> Chunk | None:
+        """The sentence at a position of an article, if the version holds one there."""
+        row = self.files.row_of(source, position)
+        if row is None:
+            return None
+        node_id = self.files.id_at(row)
+        return self.sentences.get([node_id]).get(node_id)
 
     def window(self, chunk: Chunk, width: int = 1) -> list[Chunk]:
         """The chunk with its neighbouring sentences from the same article, in order."""
-        positions = range(chunk.position - width, chunk.position + width + 1)
-        return [self.by_position[(chunk.source, p)] for p in positions if (chunk.source, p) in self.by_position]
+        ids = self._nearby_ids([chunk], width)
+        found = self.sentences.get(ids)
+        return [found[i] for i in ids if i in found]
+
+    def _nearby_ids(self, chunks: Iterable[Chunk], reach: int) -> list[str]:
+        """Ids of the sentences within `reach` places of each chunk, in article order."""
+        ids = []
+        for chunk in chunks:
+            for position in range(chunk.position - reach, chunk.position + reach + 1):
+                row = self.files.row_of(chunk.source, position)
+                if row is not None:
+                    ids.append(self.files.id_at(row))
+        return ids
 
     def dense(self, query_vector: list[float], n: int, where: SearchFilter | None = None) -> list[tuple[str, float]]:
         """(id, cosine similarity) of the n nearest allowed sentences."""
-        if not self.chunks:
+        if not self.count:
             return []
         kwargs: dict[str, Any] = {
             "query_embeddings": [query_vector],
-            "n_results": min(n, len(self.chunks)),
+            "n_results": min(n, self.count),
             "include": ["distances"],
         }
         clause = where.where() if where is not None else None
@@ -118,20 +127,30 @@ class HybridRetriever:
         ids, distances = result["ids"][0], result["distances"][0]
         return [(i, math.exp(-float(d))) for i, d in zip(ids, distances, strict=True)]
 
+    def mask(self, where: SearchFilter) -> np.ndarray:
+        """BM25 weights: 1 for the sentences of articles the filter allows, else 0."""
+        allowed = np.fromiter(
+            (
+                where.allows(Chunk(id="", source=source, text="", start=0, end=0, date=date))
+                for source, date in zip(self.files.sources, self.files.dates, strict=True)
+            ),
+            dtype=np.float32,
+            count=len(self.files.sources),
+        )
+        return allowed[self.files.row_article]
+
     def keyword(self, question: str, n: int, where: SearchFilter | None = None) -> list[tuple[str, float]]:
         """(id, BM25 score) of the best keyword matches; empty when no term matches."""
-        if self.keywords is None:
-            return []
-        mask = None
-        if where is not None:
-            mask = np.fromiter((where.allows(self.chunks[i]) for i in self.keywords.ids), dtype=np.float32)
-        return self.keywords.search(question, n, mask)
+        return self.keywords.search(question, n, self.mask(where) if where is not None else None)
 
     def search(
         self, question: str, n: int, where: SearchFilter | None = None, query_vector: list[float] | None = None
     ) -> list[tuple[Chunk, float, float]]:
-        """Fused candidates, best first, as (chunk, fused score, cosine similarity)."""
-        if not self.chunks:
+        """Fused candidates, best first, as (chunk, fused score, cosine similarity).
+
+        The candidates and the sentences around them are read from the store in one `get`.
+        """
+        if not self.count:
             return []
         width = n * DEPTH_FACTOR
         vector = query_vector if query_vector is not None else self.embedder.get_query_embedding(question)
@@ -139,12 +158,13 @@ class HybridRetriever:
         keyword = self.keyword(question, width, where)
         cosine = dict(dense)
         fused = rrf([([i for i, _ in dense], 1.0), ([i for i, _ in keyword], 1.0)])
-        ranked = sorted(fused.items(), key=lambda kv: kv[1], reverse=True)
-        kept = [(node_id, score) for node_id, score in ranked if node_id in self.chunks][:n]
+        kept = sorted(fused.items(), key=lambda kv: kv[1], reverse=True)[:n]
         missing = [node_id for node_id, _ in kept if node_id not in cosine]
         if missing:
             cosine.update(self.cosines(vector, missing))
-        return [(self.chunks[i], score, cosine[i]) for i, score in kept]
+        found = self.sentences.get(node_id for node_id, _ in kept)
+        self.sentences.get(self._nearby_ids(found.values(), PREFETCH_REACH))
+        return [(found[i], score, cosine[i]) for i, score in kept if i in found]
 
     def vectors(self, ids: list[str]) -> np.ndarray:
         """The stored (unit-length) vectors of these sentences, in the order asked."""

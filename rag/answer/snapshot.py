@@ -4,17 +4,23 @@ An answer reads the retriever, the word statistics and the neighbouring sentence
 index; if a refresh published a new version halfway through, the answer would mix
 versions (a quote from one, its neighbour from another). Every answerer therefore gets
 one immutable snapshot when the question arrives and uses nothing else.
+
+A snapshot holds no copy of the corpus: its keyword index and word statistics are the
+memory-mapped files of its version, and sentences are read from its own collection (the
+previous version's collection outlives a publish by one round, see `IndexStore.drop_stale`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rag.answer.filters import SearchFilter
 from rag.answer.lexicon import Lexicon
 from rag.answer.retrieval import HybridRetriever
 from rag.answer.scoring import Evidence, score_candidates
+from rag.answer.version_files import VersionFiles
 from rag.models import Chunk
 
 #: Candidates the evidence score re-ranks (more than top_k: the best quote is not always first).
@@ -31,12 +37,10 @@ class IndexSnapshot:
     seeds_dir: Path
 
     @classmethod
-    def build(cls, retriever: HybridRetriever, seeds_dir: Path) -> IndexSnapshot:
-        articles: dict[str, list[str]] = {}
-        for chunk in retriever.chunks.values():
-            articles.setdefault(chunk.source, []).append(chunk.text)
-        lexicon = Lexicon((c.text for c in retriever.chunks.values()), articles)
-        return cls(retriever.collection_name, retriever, lexicon, seeds_dir)
+    def build(cls, collection: Any, files: VersionFiles, embedder: Any, seeds_dir: Path) -> IndexSnapshot:
+        """The snapshot of `collection`, whose version files are `files`."""
+        retriever = HybridRetriever(collection, files, embedder)
+        return cls(retriever.collection_name, retriever, files.lexicon, seeds_dir)
 
     def evidence(self, query: str, where: SearchFilter | None = None, n: int = CANDIDATES) -> list[Evidence]:
         """Hybrid candidates re-ranked by the evidence score, best first."""
@@ -48,22 +52,27 @@ class IndexSnapshot:
 
     def sentence(self, source: str, position: int) -> Chunk | None:
         """The sentence at a position of an article, if the index holds one there."""
-        return self.retriever.by_position.get((source, position))
+        return self.retriever.at(source, position)
 
     def window(self, chunk: Chunk, width: int = 1) -> list[Chunk]:
         return self.retriever.window(chunk, width)
 
     def sentence_counts(self) -> dict[str, int]:
         """Indexed sentences per article file."""
-        counts: dict[str, int] = {}
-        for chunk in self.retriever.chunks.values():
-            counts[chunk.source] = counts.get(chunk.source, 0) + 1
-        return counts
+        return self.retriever.files.sentence_counts()
 
     def articles(self, where: SearchFilter | None = None) -> list[Chunk]:
-        """One chunk per indexed article (its first sentence), for titles, dates and filters."""
-        first: dict[str, Chunk] = {}
-        for chunk in self.retriever.chunks.values():
-            if chunk.source not in first or chunk.position < first[chunk.source].position:
-                first[chunk.source] = chunk
-        return [first[s] for s in sorted(first) if where is None or where.allows(first[s])]
+        """One chunk per indexed article (its first sentence), for titles, dates and filters.
+
+        The filter is applied to the stored source and date first, so only the first
+        sentences of allowed articles are read from the store.
+        """
+        files = self.retriever.files
+        rows = [
+            row
+            for source, date, row in zip(files.sources, files.dates, files.first_rows(), strict=True)
+            if where is None or where.allows(Chunk(id="", source=source, text="", start=0, end=0, date=date))
+        ]
+        ids = [files.id_at(row) for row in rows]
+        found = self.retriever.sentences.get(ids, keep=False)
+        return [found[i] for i in ids if i in found]

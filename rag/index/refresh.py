@@ -19,6 +19,8 @@ from rag.settings import Settings
 
 #: Called with (records embedded so far, records to embed in total).
 Progress = Callable[[int, int], None]
+#: Called with the complete new collection just before it is published (to write its version files).
+Prepare = Callable[[Any], None]
 
 
 def embed_text(record: ChunkRecord) -> str:
@@ -51,6 +53,7 @@ def refresh(
     store: IndexStore,
     embedder: Any,
     progress: Progress | None = None,
+    prepare: Prepare | None = None,
 ) -> RefreshSummary:
     """Bring the index in line with the seeds folder; see the module docstring."""
     from llama_index.core.schema import BaseNode, TextNode
@@ -101,6 +104,8 @@ def refresh(
                 progress(min(i + step, total), total)
         if progress and total == 0:
             progress(0, 0)
+        if prepare is not None:
+            prepare(target)
         store.publish(target)
         summary.collection = target.name
         summary.embedded = total

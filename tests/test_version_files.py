@@ -1,0 +1,103 @@
+"""Serving without a copy of the corpus: keyword index and word statistics are files of each version.
+
+`rag index` writes them before it publishes a version; a serving process maps them and reads
+sentences from the store for each question's candidates only, so it never reads every record.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.answer.filters import SearchFilter
+from rag.answer.lexicon import Lexicon
+from rag.index.store import IndexStore
+from rag.pipeline import build_pipeline
+
+QUESTIONS = [
+    "Who headed the Russian delegation?",
+    "How long did Friday's talks last?",
+    "What did Kaja Kallas say about Putin?",
+    "Summarise the Istanbul talks.",
+    "How old is Medinsky?",
+]
+
+
+def _answers(pipeline, where: SearchFilter | None = None) -> list[tuple]:
+    found = []
+    for question in QUESTIONS:
+        answer = pipeline.ask(question, where=where)
+        found.append((answer.text, answer.citations, answer.closest, answer.sources, answer.refused))
+        found.append(tuple((c.id, c.score, c.context, c.entities) for c in pipeline.retrieve(question, k=20)))
+    return found
+
+
+def _never_read_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object) -> None:
+        raise AssertionError("a serving process read every record of the collection")
+
+    monkeypatch.setattr(IndexStore, "all_records", refuse)
+
+
+def test_a_fresh_process_answers_from_the_version_files_without_reading_every_record(
+    seeds: Path, make_settings, monkeypatch
+):
+    settings = make_settings(seeds_dir=seeds)
+    indexer = build_pipeline(settings)
+    indexer.index()
+    folder = indexer.version_files.folder(indexer.store.active_name())
+    assert (folder / "meta.json").is_file(), "rag index writes the files before publishing"
+    expected = _answers(indexer)
+    dated = SearchFilter.of(sources=["000_4ac1dad1d337df25.txt", "002_b62eaf8dc1d09b0d.txt"], date_to="2025-05-15")
+    expected_filtered = _answers(indexer, dated)
+    articles, counts = indexer.articles(), indexer.snapshot().sentence_counts()
+
+    _never_read_everything(monkeypatch)
+    fresh = build_pipeline(settings)
+    assert _answers(fresh) == expected
+    assert _answers(fresh, dated) == expected_filtered
+    assert fresh.articles() == articles and fresh.snapshot().sentence_counts() == counts
+    assert 0 < len(fresh.articles(dated)) < len(articles)
+    assert fresh.articles(dated) == [a for a in articles if dated.allows(a)]
+
+
+def test_an_index_without_version_files_gets_them_from_the_store_once(seeds: Path, make_settings, monkeypatch):
+    """What a serving process on another machine does in server mode, and after an upgrade."""
+    settings = make_settings(seeds_dir=seeds)
+    indexer = build_pipeline(settings)
+    indexer.index()
+    expected = _answers(indexer)
+    shutil.rmtree(settings.index_dir / "keyword-index")
+
+    assert _answers(build_pipeline(settings)) == expected
+    _never_read_everything(monkeypatch)
+    assert _answers(build_pipeline(settings)) == expected, "the second process finds the files"
+
+
+def test_stored_word_statistics_equal_those_computed_from_the_text(pipeline):
+    """The lexicon a serving process loads gives the IDF, vocabularies and prefixes of one built from the text."""
+    snapshot = pipeline.snapshot()
+    records = pipeline.store.all_records(pipeline.store.active())
+    articles: dict[str, list[str]] = {}
+    for meta, text in zip(records["metadatas"], records["documents"], strict=True):
+        articles.setdefault(meta["source"], []).append(text)
+    built, stored = Lexicon(records["documents"], articles), snapshot.lexicon
+    terms = {t for text in records["documents"] for t in built.terms(text)} | {"zzzunseen", "talk", "kreml"}
+    assert all(stored.idf(t) == built.idf(t) and stored.seen(t) == built.seen(t) for t in terms)
+    assert all(stored.seen_prefix(t) == built.seen_prefix(t) for t in terms)
+    assert all(stored.article_terms(s) == built.article_terms(s) for s in [*articles, "no-such-file.txt"])
+
+
+def test_only_the_live_and_previous_versions_keep_files(seeds: Path, make_settings):
+    settings = make_settings(seeds_dir=seeds)
+    pipeline = build_pipeline(settings)
+    versions = []
+    for n in range(3):
+        (seeds / f"00{5 + n}_extra.txt").write_text(f"Extra article number {n} about Antalya.\n", encoding="utf-8")
+        pipeline.index()
+        versions.append(pipeline.store.active_name())
+    kept = sorted(p.name.rsplit("-", 1)[0] for p in (settings.index_dir / "keyword-index").iterdir() if p.is_dir())
+    assert kept == sorted(versions[-2:])
+    assert pipeline.ask("What is extra article number 2 about?").citations[0].source == "007_extra.txt"
