@@ -58,8 +58,8 @@ def select_evidence(scored: Sequence[Evidence], threshold: float, limit: int = M
     """The sentences to quote: the best one, plus close runners-up; empty means refuse.
 
     Sentences that cannot hold the kind of answer asked for are never quoted: "How old is
-    Medinsky?" is refused when no sentence about him states an age. For the less reliable
-    person detector, a miss only lowers the score (`rag.answer.answer_types.expectation`).
+    Medinsky?" is refused when no sentence about him states an age. Where the asked-for kind
+    is only a preference ("Who…?"), a miss lowers the score (`rag.answer.answer_types.expectation`).
     """
     scored = [ev for ev in scored if quotable(ev)]
     if not scored or scored[0].score < threshold:
@@ -122,7 +122,7 @@ def leading_phrase(question: str, chunk: Chunk, lexicon: Lexicon) -> str | None:
     preferred = answer_type(question)
     if preferred is None:
         return None
-    found = all_spans(preferred, without_question_words(chunk.text, question))
+    found = all_spans(preferred, without_question_words(chunk.text, question, lexicon), chunk.entities)
     if not found:
         return None
     start, end = nearest(found, chunk.text, question, lexicon)

@@ -63,22 +63,31 @@ def question_names(question: str, lexicon: Lexicon) -> list[str]:
     return sorted(set(lexicon.terms(" ".join(words))))
 
 
-def without_question_words(text: str, question: str) -> str:
+def without_question_words(text: str, question: str, lexicon: Lexicon) -> str:
     """The sentence with the question's own words blanked (same length, so offsets hold), so
     an answer must add something.
 
     "Who is the chief executive of the Commonwealth Bank?" is not answered by a sentence
     whose only capitalised name is "Commonwealth Bank"; "the name of the 30-year-old man"
     not by "a 30-year-old man". What a count question counts stays ("how many civilians"
-    is answered by "12,000 civilians").
+    is answered by "12,000 civilians"). Words count as the question's when they share its
+    stems after lemmas and country names are normalised ("Turkish" is the question's "Turkey").
     """
     keys = counted_keys(question)
     asked = {w.lower() for w in WORD.findall(question)}
+    asked_terms = set(lexicon.question_terms(question))
+    known: dict[str, bool] = {}
+
+    def is_asked(lower: str) -> bool:
+        if lower not in known:
+            terms = lexicon.terms(lower)
+            known[lower] = lower in asked or (bool(terms) and all(t in asked_terms for t in terms))
+        return known[lower]
 
     def blank(match: re.Match[str]) -> str:
         word = match.group()
         lower = word.lower()
-        if lower in asked and not any(lower.startswith(k) for k in keys):
+        if is_asked(lower) and not any(lower.startswith(k) for k in keys):
             return "_" * len(word)
         return word
 
@@ -114,12 +123,13 @@ def score_candidates(
         sentence = coverage(q_terms, sentence_terms, lexicon)
         context = coverage(q_terms, context_terms, lexicon)
         missing = 1.0 - coverage(names, lexicon.article_terms(chunk.source), lexicon) if names else 0.0
-        new_text = without_question_words(chunk.text, question)
-        holds = preferred is None or bool(preferred(new_text))
+        new_text = without_question_words(chunk.text, question, lexicon)
+        holds = preferred is None or bool(preferred(new_text, chunk.entities))
         base = W_COSINE * cosine + W_SENTENCE * sentence + W_CONTEXT * context - W_ARTICLE * missing
-        found = [Evidence(chunk, base + W_TYPE * holds, required is None or bool(required(new_text)), context > 0)]
+        typed = required is None or bool(required(new_text, chunk.entities))
+        found = [Evidence(chunk, base + W_TYPE * holds, typed, context > 0)]
         if preferred is not None and not holds and neighbour is not None:
-            found += neighbour_evidence(question, chunk, base, context > 0, neighbour, preferred, required)
+            found += neighbour_evidence(question, chunk, base, context > 0, neighbour, preferred, required, lexicon)
         for ev in found:
             if ev.chunk.id not in scored or scored[ev.chunk.id].score < ev.score:
                 scored[ev.chunk.id] = ev
@@ -134,6 +144,7 @@ def neighbour_evidence(
     neighbour: Neighbour,
     preferred: AnswerType,
     required: AnswerType | None,
+    lexicon: Lexicon,
 ) -> list[Evidence]:
     """Sentences near an on-topic one that hold the asked-for kind of answer.
 
@@ -146,8 +157,8 @@ def neighbour_evidence(
         near = neighbour(chunk, offset) if offset else None
         if near is None:
             continue
-        text = without_question_words(near.text, question)
-        if preferred(text) and (required is None or required(text)):
+        text = without_question_words(near.text, question, lexicon)
+        if preferred(text, near.entities) and (required is None or required(text, near.entities)):
             score = base + W_TYPE - NEIGHBOUR_DECAY * abs(offset)
             found.append(Evidence(near, score, True, overlaps))
     return found
