@@ -122,6 +122,7 @@ class Lexicon:
         self._stemmer = Stemmer.Stemmer("english")
         self._stem_lock = threading.Lock()  # PyStemmer objects are not thread-safe
         self._chunk_terms: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self._word_terms: dict[str, tuple[str, ...]] = {}
         self.stopwords = stopwords()
 
     def _set_statistics(self, n: int, df: Mapping[str, int]) -> None:
@@ -141,6 +142,16 @@ class Lexicon:
         words = [normal_form(w) for w in words if w not in self.stopwords]
         with self._stem_lock:
             return list(self._stemmer.stemWords(words))
+
+    def word_terms(self, word: str) -> tuple[str, ...]:
+        """`terms` of one word, cached: the scorer blanks candidate sentences word by word."""
+        cached = self._word_terms.get(word)
+        if cached is None:
+            cached = tuple(self.terms(word))
+            if len(self._word_terms) >= CHUNK_CACHE:
+                self._word_terms.clear()
+            self._word_terms[word] = cached
+        return cached
 
     def chunk_terms(self, chunk: Chunk) -> tuple[frozenset[str], frozenset[str]]:
         """Stems of a chunk's sentence and of its context, computed once per chunk id."""

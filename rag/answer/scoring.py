@@ -76,13 +76,12 @@ def without_question_words(text: str, question: str, lexicon: Lexicon) -> str:
     keys = counted_keys(question)
     asked = {w.lower() for w in WORD.findall(question)}
     asked_terms = set(lexicon.question_terms(question))
-    known: dict[str, bool] = {}
 
     def is_asked(lower: str) -> bool:
-        if lower not in known:
-            terms = lexicon.terms(lower)
-            known[lower] = lower in asked or (bool(terms) and all(t in asked_terms for t in terms))
-        return known[lower]
+        if lower in asked:
+            return True
+        terms = lexicon.word_terms(lower)
+        return bool(terms) and all(t in asked_terms for t in terms)
 
     def blank(match: re.Match[str]) -> str:
         word = match.group()

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -94,15 +96,30 @@ def mark_countries(text: str) -> str:
     return text
 
 
+_LEMMAS_LOADING = threading.Lock()
+
+
+@cache
+def _lemmas() -> Callable[[str], dict[str, tuple[str, ...]]]:
+    """lemminflect's lookup, its tables loaded once.
+
+    lemminflect reads its gzip tables on the first call without a lock, so twenty threads
+    answering their first questions at once each read them (seconds apiece on two cores).
+    """
+    from lemminflect import getAllLemmas
+
+    with _LEMMAS_LOADING:
+        getAllLemmas("loaded")
+    return getAllLemmas
+
+
 @lru_cache(maxsize=100_000)
 def normal_form(word: str) -> str:
     """A lower-case word's normal form: its country token, else its lemma, else itself."""
     token = countries().words.get(word)
     if token is not None:
         return token
-    from lemminflect import getAllLemmas
-
-    lemmas = getAllLemmas(word)
+    lemmas = _lemmas()(word)
     for pos in ("VERB", "NOUN", "ADJ"):
         if pos in lemmas:
             return str(lemmas[pos][0])
