@@ -198,8 +198,10 @@ def concurrent_load(pipeline, questions: list[str], threads: int = 20, each: int
 
 def api_throughput(
     index: Path, questions: list[str], clients: int = 20, seconds: float = 15.0
-) -> tuple[float, list[float], int]:
-    """Answers/s of a `rag serve` process under `clients` concurrent HTTP clients (non-streamed, offline).
+) -> tuple[float, list[float], int, list[float]]:
+    """Answers/s of a `rag serve` process under `clients` concurrent HTTP clients (non-streamed,
+    offline), then the time to the first streamed token, one question at a time, through the
+    official `openai` client.
 
     The server is its own process, as in production, so the load generator here does not
     share its interpreter; both still share this machine's two cores.
@@ -249,9 +251,50 @@ def api_throughput(
     with ThreadPoolExecutor(max_workers=clients) as pool:
         list(pool.map(client, range(clients)))
     elapsed = time.monotonic() - started
+    first_tokens = first_token_latency(url, questions)
     server.terminate()
     server.wait(timeout=20)
-    return len(latencies) / elapsed, latencies, errors
+    return len(latencies) / elapsed, latencies, errors, first_tokens
+
+
+def first_token_latency(url: str, questions: list[str]) -> list[float]:
+    """Milliseconds from sending a streamed request to its first content token (`openai` client)."""
+    from openai import OpenAI
+
+    client = OpenAI(base_url=url, api_key="unused")
+    found = []
+    for question in questions:
+        t = time.perf_counter()
+        stream = client.chat.completions.create(
+            model="newsrag", messages=[{"role": "user", "content": question}], stream=True
+        )
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                found.append((time.perf_counter() - t) * 1000)
+                break
+        stream.close()
+    return found
+
+
+def upload_to_answer(work: Path) -> float:
+    """Seconds from saving an uploaded article to `ask` answering from it: what the chat's
+    upload does (`save_uploads`, then a refresh), over the five seed articles."""
+    from rag.uploads import save_uploads
+
+    seeds = work / "seeds-upload"
+    shutil.copytree(SEEDS, seeds)
+    pipeline = pipeline_for(seeds, work / "index-upload")
+    pipeline.index()
+    upload = work / "upload.txt"
+    upload.write_text("Harbour pilots in Valletta agreed on Monday to a 48-hour strike.\n", encoding="utf-8")
+    t = time.perf_counter()
+    save_uploads(seeds, [("valletta-strike.txt", upload)])
+    pipeline.index()
+    answer = pipeline.ask("How long will the Valletta harbour pilots strike?")
+    seconds = time.perf_counter() - t
+    if answer.refused or answer.citations[0].source != "valletta-strike.txt":
+        raise RuntimeError(f"the uploaded article did not answer: {answer.text}")
+    return seconds
 
 
 def llm_overhead(index: Path, questions: list[str]) -> list[float]:
@@ -343,11 +386,14 @@ def main() -> None:
     )
     load = concurrent_load(pipeline, questions)
     say(f"- 20 threads x 50 `ask` at once: {ms(load)}")
-    rate, api, api_errors = api_throughput(work / "index", questions)
+    rate, api, api_errors, first_tokens = api_throughput(work / "index", questions)
     say(
         f"- `rag serve`, 20 concurrent HTTP clients for 15 s (offline): {rate:.1f} answers/s, {ms(api)}, "
         f"{api_errors} errors"
     )
+    say(f"- `rag serve`, streamed, first token ({len(first_tokens)} questions, `openai` client): {ms(first_tokens)}")
+    uploaded = upload_to_answer(work)
+    say(f"- Upload an article to the 5 seeds, refresh, answer from it: {uploaded:.2f} s")
     overhead = llm_overhead(work / "index", questions)
     say(
         f"- LLM path with an instant local OpenAI-compatible server (retrieval, prompt, HTTP on loopback, "
@@ -369,6 +415,8 @@ def main() -> None:
         api_answers_per_s=rate,
         api_p50=percentile(api, 50),
         api_errors=api_errors,
+        api_first_token_p50=percentile(first_tokens, 50),
+        upload_to_answer_s=uploaded,
         llm_p50=percentile(overhead, 50),
         llm_p95=percentile(overhead, 95),
     )
