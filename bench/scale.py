@@ -83,7 +83,10 @@ def write_corpus(articles: list[dict[str, str]], size: int) -> Path:
 
 
 def timed_run(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess]:
-    """(wall seconds, peak RSS MB, result) of a fresh process, peak from /usr/bin/time -v."""
+    """(wall seconds, peak RSS MB, result) of a fresh process, peak from /usr/bin/time -v.
+
+    The peak is the largest single process's, worker processes included.
+    """
     report = cwd / "time-v.txt"
     started = time.perf_counter()
     command = ["/usr/bin/time", "-v", "-o", str(report), *args]
@@ -142,7 +145,9 @@ def build_index(env: dict[str, str], work: Path, index: Path) -> dict[str, float
     if out.returncode:
         raise SystemExit(f"rag index failed:\n{out.stderr[-2000:]}")
     sentences = int(re.search(r"(\d+) sentences", out.stdout).group(1))
+    cpu = re.search(r"Percent of CPU this job got: (\d+)%", (work / "time-v.txt").read_text())
     row = {"sentences": sentences, "index_s": wall, "index_peak_mb": peak, "sentences_per_s": sentences / wall}
+    row["index_cpu_percent"] = int(cpu.group(1)) if cpu else float("nan")  # worker processes included
     return row | {"index_disk_mb": sum(f.stat().st_size for f in index.rglob("*")) / 2**20}
 
 
@@ -232,7 +237,7 @@ def extrapolate(rows: list[dict[str, float]], articles: int) -> dict[str, float]
 
 COLUMNS = [  # (header, format) of each column of the table
     ("articles (sentences)", "{articles} ({sentences})"),
-    ("`rag index` s (sentences/s)", "{index_s:.1f} ({sentences_per_s:.0f})"),
+    ("`rag index` s (sentences/s, CPU %)", "{index_s:.1f} ({sentences_per_s:.0f}, {index_cpu_percent:.0f})"),
     ("index on disk MB / `rag index` peak RSS MB", "{index_disk_mb:.0f} / {index_peak_mb:.0f}"),
     ("cold `rag ask` s / peak RSS MB", "{cold_s:.2f} / {cold_peak_mb:.0f}"),
     ("server mode `rag ask` s: first / later (MB)", "{server_first_s:.2f} / {server_s:.2f} ({server_peak_mb:.0f})"),

@@ -125,3 +125,28 @@ def test_two_refreshes_at_once_do_not_corrupt_the_index(seeds, make_settings, en
     assert second.returncode == 1 and "Another `rag index` is refreshing this index" in second.stderr
     assert len(second.stderr.strip().splitlines()) == 1
     assert "purple ferry" in build_pipeline(settings).ask("How did the zebra delegation travel to Izmir?").text
+
+
+def test_a_killed_refresh_resumes_without_embedding_its_finished_files_again(seeds, make_settings, env, tmp_path):
+    """The rerun keeps the files the killed refresh wrote whole and embeds only the others."""
+    settings = make_settings(seeds_dir=seeds, index_dir=tmp_path / "index")
+    build_pipeline(settings).index()
+    for n in range(10):
+        lines = [f"Bulletin {n} line {i}: the harbour of Port{n}ville counted {i + 3} boats." for i in range(40)]
+        (seeds / f"bulletin_{n:02d}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = start_paused_refresh(env, tmp_path)  # paused after the first batch of 256 sentences
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+
+    pipeline = build_pipeline(settings)
+    summary = pipeline.index()
+    kept = [name for name in summary.resumed if name.startswith("bulletin_")]
+    assert kept, "new files the killed refresh wrote whole are kept"
+    assert set(summary.resumed) - set(kept) <= set(summary.unchanged), "and the unchanged files it had copied"
+    assert summary.embedded == 40 * (10 - len(kept)), "only the unfinished files are embedded"
+    assert summary.chunks == pipeline.store.active().count() == sum(pipeline.snapshot().sentence_counts().values())
+    for n in (0, 9):
+        answer = pipeline.ask(f"How many boats did the harbour of Port{n}ville count on line 7?")
+        assert answer.citations and answer.citations[0].source == f"bulletin_{n:02d}.txt"
+    names = [c.name for c in pipeline.store.client.list_collections()]
+    assert sum(n.startswith("articles-v") for n in names) <= 2, f"stale versions were not dropped: {names}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.errors import IndexLockedError, IndexNotReadyError
@@ -178,3 +179,27 @@ def test_entity_spans_survive_the_metadata_round_trip():
     labels = {text[s:e]: label for s, e, label in entities}
     assert labels["Apple Inc"] == "ORG" and labels["12 March 2024"] == "DATE" and labels["1,000"] == "CARDINAL"
     assert find_entities([]) == [] and decode("") == ()
+
+
+def test_worker_processes_write_the_same_records_as_one_process(make_settings, tmp_path, monkeypatch):
+    """Large refreshes chunk and embed in one process per core; the stored records must not change."""
+    from rag.index import workers
+
+    def stored(pipeline) -> tuple[dict, dict]:
+        got = pipeline.store.active().get(include=["documents", "metadatas", "embeddings"])
+        rows = {i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+        return rows, dict(zip(got["ids"], got["embeddings"], strict=True))
+
+    single = build_pipeline(make_settings(index_dir=tmp_path / "single"))
+    assert workers.worker_count(single.embedder, single.index().embedded) == 0, "five articles stay in-process"
+    monkeypatch.setattr(workers, "PARALLEL_MIN_SENTENCES", 1)
+    monkeypatch.setattr(workers, "GROUP_SENTENCES", 40)  # several groups, so the pool gets work in parallel
+    parallel = build_pipeline(make_settings(index_dir=tmp_path / "parallel"))
+    if workers.worker_count(parallel.embedder, 100) < 2:
+        pytest.skip("one core: no worker processes")
+    summary = parallel.index()
+    (rows, vectors), (parallel_rows, parallel_vectors) = stored(single), stored(parallel)
+    assert parallel_rows == rows and summary.embedded == len(rows)
+    for node_id, vector in vectors.items():
+        assert np.allclose(parallel_vectors[node_id], vector, atol=1e-5)
+    assert parallel.ask("Who headed the Russian delegation?").citations

@@ -3,6 +3,10 @@
 Unchanged files keep their vectors (copied, not re-embedded); changed files are replaced,
 deleted files removed. A different embedding model or chunking scheme means a full
 rebuild: vectors from two models must never share one collection.
+
+A refresh that is stopped (Ctrl+C, SIGKILL, a lost machine) leaves its unpublished version
+behind; the next refresh continues in it, keeping every file that was written whole and
+embedding only the rest.
 """
 
 from __future__ import annotations
@@ -11,25 +15,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from rag.index.chunking import ChunkRecord, chunk_file
-from rag.index.ingest import scan_folder
+from rag.index.chunking import ChunkRecord, sentences
+from rag.index.ingest import SourceFile, scan_folder
 from rag.index.parsing import day_number, parse_article
-from rag.index.store import IndexLock, IndexStore, RefreshSummary
+from rag.index.store import IndexLock, IndexStore, RefreshSummary, writing_order
+from rag.index.workers import embed_files, embed_text, groups, worker_count
 from rag.settings import Settings
+
+__all__ = ["embed_text", "left_out", "record_metadata", "refresh"]
 
 #: Called with (records embedded so far, records to embed in total).
 Progress = Callable[[int, int], None]
 #: Called with the complete new collection just before it is published (to write its version files).
 Prepare = Callable[[Any], None]
-
-
-def embed_text(record: ChunkRecord) -> str:
-    """What the vector of a chunk is computed from: the sentence itself.
-
-    Embedding the single sentence keeps vectors sharp (a window blurs who-said-what);
-    the neighbours are used for answering, not for matching.
-    """
-    return record.text
+#: Records per Chroma `add`: the unit a stopped refresh can lose.
+WRITE_BATCH = 256
 
 
 def record_metadata(record: ChunkRecord) -> dict[str, Any]:
@@ -56,9 +56,6 @@ def refresh(
     prepare: Prepare | None = None,
 ) -> RefreshSummary:
     """Bring the index in line with the seeds folder; see the module docstring."""
-    from llama_index.core.schema import BaseNode, TextNode
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
     started = time.perf_counter()
     with IndexLock(settings):
         scan = scan_folder(settings.seeds_dir)
@@ -85,33 +82,62 @@ def refresh(
             summary.seconds = time.perf_counter() - started
             return summary
 
-        target = store.new_collection()
-        copied = store.copy_files(old, target, summary.unchanged) if old is not None else 0
-        records = [r for name in summary.added + summary.changed for r in chunk_file(current[name])]
-        records.sort(key=lambda r: len(embed_text(r)))  # similar lengths batch with little padding
-        vector_store = ChromaVectorStore(chroma_collection=target)
-        total = len(records)
-        step = 256
-        for i in range(0, total, step):
-            batch = records[i : i + step]
-            vectors = embedder.embed([embed_text(r) for r in batch])
-            nodes: list[BaseNode] = [
-                TextNode(id_=r.id, text=r.text, metadata=record_metadata(r), embedding=v.tolist())
-                for r, v in zip(batch, vectors, strict=True)
-            ]
-            vector_store.add(nodes)
-            if progress:
-                progress(min(i + step, total), total)
-        if progress and total == 0:
-            progress(0, 0)
+        target = store.resumable(old.name if old is not None else None)
+        if target is None:
+            target = store.new_collection()
+        else:
+            summary.resumed = resume(store, target, current)
+        done = set(summary.resumed)
+        if old is not None:
+            store.copy_files(old, target, [n for n in summary.unchanged if n not in done])
+        to_embed = [current[n] for n in summary.added + summary.changed if n not in done]
+        summary.embedded = write_new_files(target, to_embed, embedder, progress)
         if prepare is not None:
             prepare(target)
         store.publish(target)
         summary.collection = target.name
-        summary.embedded = total
-        summary.chunks = copied + total
+        summary.chunks = target.count()
         summary.seconds = time.perf_counter() - started
         return summary
+
+
+def resume(store: IndexStore, target: Any, current: dict[str, SourceFile]) -> list[str]:
+    """Files a stopped refresh wrote whole into `target` that are still current; the rest of it is removed."""
+    complete = store.complete_files(target)
+    kept = sorted(name for name, sha in complete.items() if name in current and current[name].sha256 == sha)
+    store.delete_files(target, sorted(set(store.file_hashes(target)) - set(kept)))
+    return kept
+
+
+def write_new_files(target: Any, files: list[SourceFile], embedder: Any, progress: Progress | None) -> int:
+    """Chunk, embed and write `files` (in worker processes when there are many); returns sentences written."""
+    from llama_index.core.schema import BaseNode, TextNode
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    sizes = [len(sentences(f.raw, parse_article(f.raw))) for f in files]  # cheap: no tagging, no embedding
+    total = sum(sizes)
+    vector_store = ChromaVectorStore(chroma_collection=target)
+    done = 0
+    for group in embed_files(groups(files, sizes), embedder, worker_count(embedder, total)):
+        order = writing_order([(r.source, r.position) for r in group.records])
+        for i in range(0, len(order), WRITE_BATCH):
+            part = order[i : i + WRITE_BATCH]
+            nodes: list[BaseNode] = [
+                TextNode(
+                    id_=group.records[j].id,
+                    text=group.records[j].text,
+                    metadata=record_metadata(group.records[j]),
+                    embedding=group.vectors[j].tolist(),
+                )
+                for j in part
+            ]
+            vector_store.add(nodes)
+            done += len(part)
+            if progress:
+                progress(done, max(total, done))
+    if progress and total == 0:
+        progress(0, 0)
+    return done
 
 
 def left_out(settings: Settings) -> dict[str, list[tuple[str, str]]]:

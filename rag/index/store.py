@@ -38,6 +38,8 @@ class RefreshSummary:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: Files a stopped refresh had already written whole, kept rather than embedded again.
+    resumed: list[str] = field(default_factory=list)
     chunks: int = 0
     embedded: int = 0
     rebuilt_reason: str | None = None
@@ -67,6 +69,19 @@ def make_client(settings: Settings) -> Any:
             ) from None
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+
+
+def writing_order(places: Sequence[tuple[str, int]]) -> list[int]:
+    """Indexes of (source, position) records in the order to write them: file by file, each
+    file's first sentence after its others.
+
+    Batches are written in order, so a file whose first sentence is in the store was written
+    whole (`IndexStore.complete_files`), which lets a stopped refresh resume per file.
+    """
+    rank: dict[str, int] = {}
+    for source, _ in places:
+        rank.setdefault(source, len(rank))
+    return sorted(range(len(places)), key=lambda i: (rank[places[i][0]], places[i][1] == 0))
 
 
 class IndexStore:
@@ -141,6 +156,35 @@ class IndexStore:
         """source -> sha256 of the file version the collection holds."""
         return {m["source"]: m["file_sha"] for m in self._pages(collection, ["metadatas"])["metadatas"]}
 
+    def complete_files(self, collection: Any) -> dict[str, str]:
+        """source -> sha256 of the files written whole: a file's first sentence is always written last."""
+        found = self._pages(collection, ["metadatas"], where={"position": 0})["metadatas"]
+        return {m["source"]: m["file_sha"] for m in found}
+
+    def delete_files(self, collection: Any, names: Sequence[str]) -> None:
+        """Remove every record of these files from a collection that is not published yet."""
+        names = list(names)
+        for i in range(0, len(names), 500):
+            self._call(collection.delete, where={"source": {"$in": names[i : i + 500]}})
+
+    def _version_time(self, name: str) -> int:
+        """The creation time (ms) in a version's name, -1 for another name."""
+        stamp = name.removeprefix(f"{self.name}-v").split("-", 1)[0]
+        return int(stamp) if name.startswith(f"{self.name}-v") and stamp.isdigit() else -1
+
+    def resumable(self, after: str | None) -> Any | None:
+        """The newest version created after the live one and never published: a refresh that was stopped.
+
+        Its complete files are kept by the next refresh instead of being embedded again.
+        """
+        floor = self._version_time(after) if after else -1
+        names = [c if isinstance(c, str) else c.name for c in self._call(self.client.list_collections)]
+        for name in sorted((n for n in names if self._version_time(n) > floor), key=self._version_time, reverse=True):
+            collection = self._call(self.client.get_collection, name, embedding_function=None)
+            if self.mismatch(collection) is None:
+                return collection
+        return None
+
     def all_records(self, collection: Any) -> dict[str, Any]:
         """Every record's id, document and metadata (to build the keyword index)."""
         return self._pages(collection, ["documents", "metadatas"])
@@ -162,16 +206,17 @@ class IndexStore:
             return 0
         got = self._pages(source, ["embeddings", "documents", "metadatas"], where={"source": {"$in": list(names)}})
         batch = self.client.get_max_batch_size()
-        ids = got["ids"]
-        for i in range(0, len(ids), batch):
+        order = writing_order([(m["source"], int(m.get("position", 0))) for m in got["metadatas"]])
+        for i in range(0, len(order), batch):
+            part = order[i : i + batch]
             self._call(
                 target.add,
-                ids=ids[i : i + batch],
-                embeddings=got["embeddings"][i : i + batch],
-                documents=got["documents"][i : i + batch],
-                metadatas=got["metadatas"][i : i + batch],
+                ids=[got["ids"][j] for j in part],
+                embeddings=[got["embeddings"][j] for j in part],
+                documents=[got["documents"][j] for j in part],
+                metadatas=[got["metadatas"][j] for j in part],
             )
-        return len(ids)
+        return len(order)
 
     def publish(self, collection: Any) -> None:
         """Make `collection` the live index (atomic), then drop stale versions."""
