@@ -244,7 +244,18 @@ _FIND_MEASURE, _FIND_CLOCK = _searcher(_MEASURE), _searcher(_CLOCK)
 _PERSON = entity_of("PERSON", possessive=False)
 _AGENT = entity_of("PERSON", "ORG", "NORP", "GPE", possessive=False)
 _OWNER = entity_of("PERSON", "ORG", "NORP", "GPE")
-_PLACE = entity_of("GPE", "LOC", "FAC", possessive=False)
+#: A place the tagger missed: a capitalised name after "in", "at", "near"… ("met in Riga"),
+#: not a month or weekday ("in May").
+_AFTER_PREPOSITION = re.compile(
+    rf"\b(?i:in|at|near|outside|from|to)\s+(?!(?i:{_MONTHS}|{_WEEKDAYS})\b)([A-Z][a-z]+(?:[\s-][A-Z][a-z]+)*)\b"
+)
+
+
+def _named_after_preposition(text: str, entities: Entities = ()) -> list[Span]:
+    return [m.span(1) for m in _AFTER_PREPOSITION.finditer(text)]
+
+
+_PLACE = either(entity_of("GPE", "LOC", "FAC", possessive=False), _named_after_preposition)
 _ORGANISATION = entity_of("ORG", possessive=False)
 _AMOUNT = entity_of("MONEY", "PERCENT", "QUANTITY")
 _SHARE = either(entity_of("PERCENT"), _searcher(_FRACTION), entity_of("MONEY"))
