@@ -29,6 +29,8 @@ def found(question: str, text: str) -> list[str]:
         ("Who chaired it?", "On Thursday evening, they met Foreign Minister Hakan Fidan.", ["Hakan Fidan"]),
         ("Which official spoke?", "Russia's Foreign Ministry said that the officials were ready.", []),
         ("Who cut jobs?", "Apple Inc said it would cut 1,000 jobs.", ["Apple Inc"]),
+        ("Whose bid was rejected?", "Officials rejected John Smith's bid and chose Mary Jones.", ["John Smith's"]),
+        ("Who was chosen?", "Officials rejected John Smith's bid and chose Mary Jones.", ["Mary Jones"]),
         ("Who is the chief executive of the Commonwealth Bank?", "Australia's Commonwealth Bank cut 1,000 jobs.", []),
         ("In which city did they meet?", "The delegations met in Istanbul on Friday.", ["Istanbul"]),
         ("In which city did he meet Latvia's president?", "He met Latvia's president in Riga.", ["Riga"]),
