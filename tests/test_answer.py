@@ -29,8 +29,11 @@ def found(question: str, text: str) -> list[str]:
         ("Who chaired it?", "On Thursday evening, they met Foreign Minister Hakan Fidan.", ["Hakan Fidan"]),
         ("Which official spoke?", "Russia's Foreign Ministry said that the officials were ready.", []),
         ("Who cut jobs?", "Apple Inc said it would cut 1,000 jobs.", ["Apple Inc"]),
+        ("Whose bid was rejected?", "Officials rejected John Smith's bid and chose Mary Jones.", ["John Smith's"]),
+        ("Who was chosen?", "Officials rejected John Smith's bid and chose Mary Jones.", ["Mary Jones"]),
         ("Who is the chief executive of the Commonwealth Bank?", "Australia's Commonwealth Bank cut 1,000 jobs.", []),
         ("In which city did they meet?", "The delegations met in Istanbul on Friday.", ["Istanbul"]),
+        ("In which city did he meet Latvia's president?", "He met Latvia's president in Riga.", ["Riga"]),
         ("How much will the plan cost?", "The plan will cost $750 million over 12 March 2024.", ["$750 million"]),
         ("How much will the plan cost?", "David Hudak, 41, was arrested.", []),
         ("How long did the talks last?", "Friday's talks lasted a fortnight.", ["a fortnight"]),
@@ -40,6 +43,15 @@ def found(question: str, text: str) -> list[str]:
 )
 def test_answer_types_read_named_entities_not_capital_letters(question, text, expected):
     assert found(question, text) == expected
+
+
+def test_a_place_the_tagger_misses_is_still_found_after_its_preposition():
+    from rag.answer.answer_types import answer_type
+
+    test = answer_type("Where did the delegates meet?")
+    assert test is not None
+    assert test("The delegates met in Zorbuvia on Friday.", ()) == [(21, 29)]
+    assert test("The delegates met in May.", ()) == []
 
 
 def test_answer_types_follow_the_question_words():

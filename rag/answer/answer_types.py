@@ -194,12 +194,18 @@ def _unasked(text: str, start: int, end: int) -> bool:
 _POSSESSIVE = re.compile(r"['’]s?\b")
 
 
-def entity_of(*labels: str, possessive: bool = True, shaped: re.Pattern[str] | None = None) -> AnswerType:
+def _is_possessive(text: str, start: int, end: int) -> bool:
+    """True for "Ridgeway's", whether the tagger's span stops before the "'s" or takes it in."""
+    return bool(_POSSESSIVE.match(text, end)) or text[start:end].endswith(("'s", "’s"))
+
+
+def entity_of(*labels: str, possessive: bool | None = True, shaped: re.Pattern[str] | None = None) -> AnswerType:
     """A test for named entities with one of `labels` (OntoNotes, `rag.index.entities`); only
     the first label that occurs counts: "Who…?" wants a PERSON before an ORG.
 
     With `possessive=False`, "Australia's" in "Australia's Commonwealth Bank" is passed over:
-    a possessive modifies the noun after it and is not itself the one who acted. With `shaped`,
+    a possessive modifies the noun after it and is not itself the one who acted; with
+    `possessive=None` only possessives count ("Whose bid…?" is answered by "Ridgeway's bid"). With `shaped`,
     the entity's text must match it ("two hours" is a duration, "Friday" is not).
     """
 
@@ -210,7 +216,7 @@ def entity_of(*labels: str, possessive: bool = True, shaped: re.Pattern[str] | N
                 for start, end, kind in entities
                 if kind == label
                 and _unasked(text, start, end)
-                and (possessive or not _POSSESSIVE.match(text, end))
+                and (possessive is True or (possessive is None) == _is_possessive(text, start, end))
                 and (shaped is None or shaped.search(text[start:end]))
             ]
             if found:
@@ -243,8 +249,19 @@ _FIND_AGE, _FIND_NUMBER, _FIND_DATE = _searcher(_AGE), _searcher(_NUMBER), _sear
 _FIND_MEASURE, _FIND_CLOCK = _searcher(_MEASURE), _searcher(_CLOCK)
 _PERSON = entity_of("PERSON", possessive=False)
 _AGENT = entity_of("PERSON", "ORG", "NORP", "GPE", possessive=False)
-_OWNER = entity_of("PERSON", "ORG", "NORP", "GPE")
-_PLACE = entity_of("GPE", "LOC", "FAC", possessive=False)
+_OWNER = either(entity_of("PERSON", "ORG", "NORP", "GPE", possessive=None), _AGENT)
+#: A place the tagger missed: a capitalised name after "in", "at", "near"… ("met in Riga"),
+#: not a month or weekday ("in May").
+_AFTER_PREPOSITION = re.compile(
+    rf"\b(?i:in|at|near|outside|from|to)\s+(?!(?i:{_MONTHS}|{_WEEKDAYS})\b)([A-Z][a-z]+(?:[\s-][A-Z][a-z]+)*)\b"
+)
+
+
+def _named_after_preposition(text: str, entities: Entities = ()) -> list[Span]:
+    return [m.span(1) for m in _AFTER_PREPOSITION.finditer(text)]
+
+
+_PLACE = either(entity_of("GPE", "LOC", "FAC", possessive=False), _named_after_preposition)
 _ORGANISATION = entity_of("ORG", possessive=False)
 _AMOUNT = entity_of("MONEY", "PERCENT", "QUANTITY")
 _SHARE = either(entity_of("PERCENT"), _searcher(_FRACTION), entity_of("MONEY"))

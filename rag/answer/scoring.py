@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rag.answer.answer_types import AnswerType, counted_keys, expectation
 from rag.answer.lexicon import QUESTION_WORDS, WORD, Lexicon, coverage
-from rag.answer.vocabulary import mark_countries
+from rag.answer.vocabulary import countries, mark_countries
 from rag.models import Chunk
 
 #: Weights of the evidence score. W_TYPE and W_ARTICLE were chosen by a small grid on the gold
@@ -76,16 +76,21 @@ def without_question_words(text: str, question: str, lexicon: Lexicon) -> str:
     keys = counted_keys(question)
     asked = {w.lower() for w in WORD.findall(question)}
     asked_terms = set(lexicon.question_terms(question))
+    capitals = countries().capitals
 
     def is_asked(lower: str) -> bool:
         if lower in asked:
             return True
+        if lower in capitals:  # "Riga" answers "In which city … Latvia?"
+            return False
         terms = lexicon.word_terms(lower)
         return bool(terms) and all(t in asked_terms for t in terms)
 
     def blank(match: re.Match[str]) -> str:
         word = match.group()
         lower = word.lower()
+        if word.islower() and lower in lexicon.stopwords:
+            return word  # "in", "of": they say nothing, and "met in Riga" needs its "in"
         if is_asked(lower) and not any(lower.startswith(k) for k in keys):
             return "_" * len(word)
         return word

@@ -31,6 +31,7 @@ class Countries:
     words: dict[str, str]  # lower-case single word -> token ("ukrainian" -> "isoukr")
     phrases: dict[str, str]  # lower-case multi-word name -> token ("united states" -> "isousa")
     codes: dict[str, str]  # upper-case code, matched case-sensitively ("US", "U.S." -> "isousa")
+    capitals: frozenset[str] = frozenset()  # lower-case capital cities ("riga"): a place within the country
 
     def pattern(self, table: dict[str, str], flags: int) -> re.Pattern[str] | None:
         if not table:
@@ -60,6 +61,7 @@ def countries() -> Countries:
     words: dict[str, str] = {}
     phrases: dict[str, str] = {}
     codes: dict[str, str] = {}
+    capitals: set[str] = set()
     for entry in (resources.files("countryinfo") / "data").iterdir():
         if not entry.name.endswith(".json"):
             continue
@@ -68,6 +70,8 @@ def countries() -> Countries:
         if not iso:
             continue
         token = f"{_PREFIX}{iso.lower()}"
+        if isinstance(data.get("capital"), str) and data["capital"]:
+            capitals.add(data["capital"].lower())
         for name in _names(data):
             if name.isupper() and len(name) <= 3:
                 codes.setdefault(name, token)
@@ -76,7 +80,7 @@ def countries() -> Countries:
                 phrases.setdefault(name.lower(), token)
             else:
                 words.setdefault(name.lower(), token)
-    return Countries(words, phrases, codes)
+    return Countries(words, phrases, codes, frozenset(capitals))
 
 
 @cache
