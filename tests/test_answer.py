@@ -54,6 +54,15 @@ def test_a_place_the_tagger_misses_is_still_found_after_its_preposition():
     assert test("The delegates met in May.", ()) == []
 
 
+def test_a_named_person_question_names_its_role():
+    from rag.answer.answer_types import role_noun
+
+    assert role_noun("What is the name of the interpreter who worked for them?") == "interpreter"
+    assert role_noun("What is the name of the 30-year-old man who was shot?") == "man"
+    assert role_noun("Which officials came to Istanbul?") is None
+    assert role_noun("Who met Xi?") is None
+
+
 def test_answer_types_follow_the_question_words():
     assert found("How many civilians died?", "more than 12,000 civilians")
     assert not found("How many civilians died?", "the war since 2022")

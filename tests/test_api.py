@@ -48,6 +48,8 @@ def test_retrieve_returns_ranked_chunks_with_offsets(public_api):
         "What is the capital of Australia?",
         "How old is Vladimir Medinsky?",
         "How many prisoners of war were exchanged as a result of the Istanbul talks?",
+        "What is the name of the interpreter who worked for the Russian delegation?",
+        "How much Russian money will the EU's new sanctions package freeze?",
     ],
 )
 def test_refuses_plainly_when_the_articles_do_not_say(public_api, question):

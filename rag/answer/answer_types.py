@@ -84,6 +84,24 @@ _ASKS_NAMED_PERSON = re.compile(
     r"executive|director|chairman|chairwoman|mayor|governor|candidate|politician|MP|author|actor|singer)\b",
     re.I,
 )
+_NAMED_ROLE = re.compile(
+    r"^(?:what is|what's|what was|what were) the names? of (?:the |a |an )?(?:[\w-]+ ){0,4}?"
+    r"([\w-]+) (?:who|whom|whose)\b",
+    re.I,
+)
+
+
+def role_noun(question: str) -> str | None:
+    """The role a "what is the name of the … who" question describes ("interpreter").
+
+    The person must be named where that role is spoken of: "What is the name of the
+    interpreter who worked for the delegation?" is not answered by the delegation's leader.
+    ("Which officials…?" is left alone: news names officials without calling them that.)
+    """
+    named = _NAMED_ROLE.match(_ACCORDING_TO.sub("", question.strip()))
+    return named.group(1) if named else None
+
+
 #: "Who…": a person as a rule, but groups, organisations and countries act in the news too.
 _ASKS_AGENT = re.compile(r"^(who|whom)\b", re.I)
 _ASKS_OWNER = re.compile(r"^whose\b", re.I)

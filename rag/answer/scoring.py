@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.answer.answer_types import AnswerType, counted_keys, expectation
+from rag.answer.answer_types import AnswerType, counted_keys, expectation, role_noun
 from rag.answer.lexicon import QUESTION_WORDS, WORD, Lexicon, coverage
 from rag.answer.vocabulary import countries, mark_countries
 from rag.models import Chunk
@@ -121,6 +121,8 @@ def score_candidates(
     q_terms = lexicon.question_terms(question)
     names = question_names(question, lexicon)
     preferred, required = expectation(question)
+    role = role_noun(question)
+    role_terms = lexicon.terms(role) if role else []
     scored: dict[str, Evidence] = {}
     for chunk, _fused, cosine in candidates:
         sentence_terms, context_terms = lexicon.chunk_terms(chunk)
@@ -131,6 +133,8 @@ def score_candidates(
         holds = preferred is None or bool(preferred(new_text, chunk.entities))
         base = W_COSINE * cosine + W_SENTENCE * sentence + W_CONTEXT * context - W_ARTICLE * missing
         typed = required is None or bool(required(new_text, chunk.entities))
+        # a named person must be named where the asked-for role is spoken of (`role_noun`)
+        typed = typed and all(t in context_terms for t in role_terms)
         found = [Evidence(chunk, base + W_TYPE * holds, typed, context > 0)]
         if preferred is not None and not holds and neighbour is not None:
             found += neighbour_evidence(question, chunk, base, context > 0, neighbour, preferred, required, lexicon)
