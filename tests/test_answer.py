@@ -54,6 +54,16 @@ def test_a_place_the_tagger_misses_is_still_found_after_its_preposition():
     assert test("The delegates met in May.", ()) == []
 
 
+def test_a_count_needs_what_is_counted_somewhere_in_the_sentence():
+    from rag.answer.answer_types import expectation
+
+    _, required = expectation("How many journalists were officially accredited?")
+    assert required is not None
+    assert not required("Mr Putin also appointed four lower-level officials.", ())
+    assert required("Some 400 journalists from 30 countries came.", ())
+    assert required("Organisers said 400 had been accredited.", ())
+
+
 def test_a_named_person_question_names_its_role():
     from rag.answer.answer_types import role_noun
 

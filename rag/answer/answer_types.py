@@ -144,7 +144,8 @@ def _counted(question: str) -> list[str]:
     counting = True  # "how many prisoners of war": the noun before "of" is what is counted
     for i, word in enumerate(words):
         if word.lower() in _AUXILIARIES:
-            wanted.extend(w for w in words[i + 1 : i + 2] if not w[:1].isupper())
+            verbs = [w for w in words[i + 1 :] if not w.lower().endswith("ly")][:1]  # "were officially accredited"
+            wanted.extend(w for w in verbs if not w[:1].isupper())
             break
         if word.lower() == "of":
             counting = False
@@ -182,6 +183,23 @@ def _count_of(keys: list[str]) -> AnswerType:
         return found
 
     return count_spans
+
+
+def _count_mentioning(keys: list[str]) -> AnswerType:
+    """Numbers in a text that mentions what is counted or what happened to it, anywhere in it.
+
+    Looser than `_count_of`, which wants the noun right after the number ("the death toll rose
+    to 12 as more bodies of miners were found" answers "how many miners died"), but "How many
+    journalists were accredited?" is not answered by a sentence about "four officials".
+    """
+
+    def find(text: str, entities: Entities = ()) -> list[Span]:
+        words = [w.lower() for w in _WORDS.findall(text)]
+        if keys and not any(w.startswith(k) for w in words for k in keys):
+            return []
+        return _COUNT(text, entities)
+
+    return find
 
 
 def _searcher(*patterns: re.Pattern[str]) -> AnswerType:
@@ -303,7 +321,7 @@ def expectation(question: str) -> tuple[AnswerType | None, AnswerType | None]:
     if preferred is None:
         return None, None
     if _ASKS_COUNT.search(question):
-        return preferred, _COUNT
+        return preferred, _count_mentioning(_counted(question))
     if _ASKS_PLACE.search(question) or _ASKS_AGENT.search(question) or _ASKS_OWNER.search(question):
         return preferred, None
     return preferred, preferred
