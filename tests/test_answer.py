@@ -64,6 +64,16 @@ def test_a_count_needs_what_is_counted_somewhere_in_the_sentence():
     assert required("Organisers said 400 had been accredited.", ())
 
 
+def test_a_what_did_they_say_question_names_its_speaker():
+    from rag.answer.answer_types import reports_speech, speaker
+
+    assert speaker("What did Igor Kostyukov say about the talks?") == "Igor Kostyukov"
+    assert speaker("What did Erdogan tell Zelensky?") == "Erdogan"
+    assert speaker("What did the talks achieve?") is None
+    assert reports_speech("“We are ready,” Medinsky told reporters.")
+    assert not reports_speech("Joining Medinsky in Istanbul are two deputy ministers.")
+
+
 def test_a_named_person_question_names_its_role():
     from rag.answer.answer_types import role_noun
 

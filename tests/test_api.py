@@ -50,12 +50,19 @@ def test_retrieve_returns_ranked_chunks_with_offsets(public_api):
         "How many prisoners of war were exchanged as a result of the Istanbul talks?",
         "What is the name of the interpreter who worked for the Russian delegation?",
         "How much Russian money will the EU's new sanctions package freeze?",
+        "What did Igor Kostyukov say about the talks in Istanbul?",
     ],
 )
 def test_refuses_plainly_when_the_articles_do_not_say(public_api, question):
     answer = public_api.ask(question)
     assert answer.refused and answer.citations == []
     assert answer.text.startswith("The articles do not say.")
+
+
+def test_what_someone_said_is_quoted_from_a_sentence_where_they_say_it(public_api):
+    answer = public_api.ask("What did Kaja Kallas say about Putin?")
+    assert not answer.refused and "Kallas" in answer.citations[0].text
+    assert "playing games" in answer.text
 
 
 def test_a_sentence_that_refers_back_is_quoted_with_the_one_before(public_api):

@@ -102,6 +102,31 @@ def role_noun(question: str) -> str | None:
     return named.group(1) if named else None
 
 
+#: "What did Erdogan tell Zelensky…?": answered only by a sentence that reports speech.
+_ASKS_STATEMENT = re.compile(
+    r"^what (?:did|does|do|has|have|had|will|would) (?P<speaker>.+?) "
+    r"(?:say|tell|write|claim|warn|announce|argue|add|stress|insist|accuse|call)\b",
+    re.I,
+)
+_REPORTS_SPEECH = re.compile(
+    r"\b(?:said|says|say|saying|told|tells|tell|added|adds|stated|states|noted|warned|warns|stressed|"
+    r"declared|insisted|argued|claimed|claims|announced|wrote|writes|accused|accuses|described|called|calls|"
+    r"according to|urged|urges|asked|replied|quoted)\b|[\"“”]",
+    re.I,
+)
+
+
+def speaker(question: str) -> str | None:
+    """Who a "What did X say/tell/claim…?" question is about ("Igor Kostyukov"), or None."""
+    match = _ASKS_STATEMENT.search(_ACCORDING_TO.sub("", question.strip()))
+    return match.group("speaker") if match else None
+
+
+def reports_speech(text: str) -> bool:
+    """True when a sentence reports what someone said (a speech verb or a quotation)."""
+    return bool(_REPORTS_SPEECH.search(text))
+
+
 #: "Who…": a person as a rule, but groups, organisations and countries act in the news too.
 _ASKS_AGENT = re.compile(r"^(who|whom)\b", re.I)
 _ASKS_OWNER = re.compile(r"^whose\b", re.I)

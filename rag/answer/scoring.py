@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.answer.answer_types import AnswerType, counted_keys, expectation, role_noun
+from rag.answer.answer_types import AnswerType, counted_keys, expectation, reports_speech, role_noun, speaker
 from rag.answer.lexicon import QUESTION_WORDS, WORD, Lexicon, coverage
 from rag.answer.vocabulary import countries, mark_countries
 from rag.models import Chunk
@@ -26,6 +26,8 @@ W_COSINE, W_SENTENCE, W_CONTEXT, W_TYPE = 0.3, 0.5, 0.1, 0.4
 #: never mentions: "How many died in Dresden?" is not answered by an article about Malawi.
 W_ARTICLE = 0.3
 
+#: "What did he say…?" names its speaker in the history, not in the question.
+_PERSONAL_PRONOUNS = frozenset(["he", "she", "him", "her", "it", "we", "you", "i"])
 _NAME_IN_QUESTION = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][a-z]{2,}\b")
 
 
@@ -122,6 +124,8 @@ def score_candidates(
     names = question_names(question, lexicon)
     preferred, required = expectation(question)
     role = role_noun(question)
+    said_by = speaker(question)
+    speaker_terms = [t for t in lexicon.terms(said_by or "") if t not in _PERSONAL_PRONOUNS]
     role_terms = lexicon.terms(role) if role else []
     scored: dict[str, Evidence] = {}
     for chunk, _fused, cosine in candidates:
@@ -135,6 +139,9 @@ def score_candidates(
         typed = required is None or bool(required(new_text, chunk.entities))
         # a named person must be named where the asked-for role is spoken of (`role_noun`)
         typed = typed and all(t in context_terms for t in role_terms)
+        # "What did X say?" is answered by a sentence that reports speech, with X in or beside it
+        if said_by is not None:
+            typed = typed and reports_speech(chunk.text) and all(t in sentence_terms for t in speaker_terms)
         found = [Evidence(chunk, base + W_TYPE * holds, typed, context > 0)]
         if preferred is not None and not holds and neighbour is not None:
             found += neighbour_evidence(question, chunk, base, context > 0, neighbour, preferred, required, lexicon)
