@@ -34,7 +34,7 @@ _UNITS = (
     r"kilomet(?:re|er)|km|mile|met(?:re|er))s?"
 )
 #: "less than two hours", "the 1,000-kilometre front", "a 30-day ceasefire".
-_MEASURE = re.compile(rf"\b{_QUANTITY}[\s-]+{_UNITS}\b", re.IGNORECASE)
+_MEASURE = re.compile(rf"\b{_QUANTITY}[\s-]+{_UNITS}\b(?!\s+time)", re.IGNORECASE)  # not "a second time"
 _TIME = re.compile(
     rf"\d|\b({_WEEKDAYS}|{_MONTHS}|spring|summer|autumn|winter|morning|afternoon|evening|night|"
     r"week|weekend|month|year|today|yesterday)\b",
