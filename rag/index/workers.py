@@ -12,10 +12,12 @@ Small refreshes (a few articles, the chat's uploads) stay in-process: starting a
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -24,6 +26,8 @@ import numpy as np
 
 from rag.index.chunking import ChunkRecord, chunk_file
 from rag.index.ingest import SourceFile
+
+log = logging.getLogger(__name__)
 
 #: Sentences to embed below which worker processes are not worth their start-up.
 PARALLEL_MIN_SENTENCES = 2000
@@ -96,18 +100,38 @@ def worker_count(embedder: Any, sentences: int) -> int:
 
 
 def embed_files(batches: list[list[SourceFile]], embedder: Any, workers: int) -> Iterator[Embedded]:
-    """The embedded groups, in completion order: in this process, or in `workers` processes."""
-    if workers < 1:
-        for files in batches:
-            yield embed_group(files, embedder)
-        return
-    context = multiprocessing.get_context("spawn")  # never fork a process holding Chroma's threads
+    """The embedded groups, in completion order: in this process, or in `workers` processes.
+
+    Workers are spawned (never forked from a process holding Chroma's threads), so they import
+    the caller's main module: a script calling `rag.index()` without an
+    `if __name__ == "__main__":` guard breaks its pool, and the groups left are then done here.
+    """
+    left = dict(enumerate(batches))
+    if workers >= 1:
+        try:
+            for number, embedded in _in_workers(batches, workers):
+                del left[number]
+                yield embedded
+        except BrokenProcessPool:
+            log.warning(
+                "Worker processes failed to start (is `rag.index()` called from a script without an "
+                '`if __name__ == "__main__":` guard?); embedding the remaining %d groups in this process.',
+                len(left),
+            )
+    for group in left.values():
+        yield embed_group(group, embedder)
+
+
+def _in_workers(batches: list[list[SourceFile]], workers: int) -> Iterator[tuple[int, Embedded]]:
+    """(number of the group, embedded) in completion order, at most two groups per worker in flight."""
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        waiting = list(reversed(batches))
-        running: set[Future[Embedded]] = set()
+        waiting = list(reversed(range(len(batches))))
+        running: dict[Future[Embedded], int] = {}
         while waiting or running:
             while waiting and len(running) < 2 * workers:
-                running.add(pool.submit(_embed_in_worker, waiting.pop()))
-            finished, running = wait(running, return_when=FIRST_COMPLETED)
+                number = waiting.pop()
+                running[pool.submit(_embed_in_worker, batches[number])] = number
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                yield future.result()
+                yield running.pop(future), future.result()
