@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.answer_types import all_spans, answer_type
+from rag.answer.answer_types import answer_type
 from rag.answer.lexicon import Lexicon, coverage
 from rag.answer.offline import continues
 from rag.answer.scoring import unknown_names, without_question_words
+from rag.answer.spans import all_spans
 from rag.index.entities import find_entities
 from rag.models import Chunk
 
@@ -66,7 +67,8 @@ def test_a_count_needs_what_is_counted_somewhere_in_the_sentence():
 
 
 def test_a_what_did_they_say_question_names_its_speaker():
-    from rag.answer.answer_types import reports_speech, speaker
+    from rag.answer.answer_types import speaker
+    from rag.answer.spans import reports_speech
 
     assert speaker("What did Igor Kostyukov say about the talks?") == "Igor Kostyukov"
     assert speaker("What did Erdogan tell Zelensky?") == "Erdogan"

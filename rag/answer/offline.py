@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from rag.answer.answer_types import Span, all_spans, answer_type
+from rag.answer.answer_types import answer_type
 from rag.answer.calibration import Thresholds
 from rag.answer.followup import condense_offline
 from rag.answer.lexicon import WORD, Lexicon
 from rag.answer.protocol import Question
 from rag.answer.scoring import Evidence, unknown_names, without_question_words
 from rag.answer.snapshot import IndexSnapshot
+from rag.answer.spans import Span, all_spans
 from rag.citations import cite, still_in_files
 from rag.index.parsing import clean_text
 from rag.models import Answer, Chunk, Done, Event, TextDelta

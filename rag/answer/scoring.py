@@ -14,8 +14,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.answer.answer_types import AnswerType, counted_keys, expectation, reports_speech, role_noun, speaker
+from rag.answer.answer_types import counted_keys, expectation, role_noun, speaker
 from rag.answer.lexicon import QUESTION_WORDS, WORD, Lexicon, coverage
+from rag.answer.spans import AnswerType, reports_speech
 from rag.answer.vocabulary import countries, mark_countries
 from rag.models import Chunk
 
