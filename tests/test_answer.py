@@ -169,3 +169,22 @@ def test_the_leading_phrase_is_the_match_nearest_the_question_words():
     chunk = Chunk(id="x", source="a.txt", text=text, start=0, end=len(text), entities=tuple(entities))
     lexicon = Lexicon([text])
     assert leading_phrase("How much fresh capital will AMP raise?", chunk, lexicon) == "$750 million"
+
+
+@pytest.mark.parametrize(
+    ("question", "broad"),
+    [
+        ("Summarise the talks", True),
+        ("What was Turkey's role in all this?", True),
+        ("What role is the United States playing in the talks?", True),
+        ("What is the United States saying about Robert Mugabe?", True),
+        ("What are the Democrats' views?", True),
+        ("What was the response time?", False),
+        ("What is the position of the talks?", False),
+        ("Who headed the delegation?", False),
+    ],
+)
+def test_questions_about_someones_part_in_the_story_are_broad(question, broad):
+    from rag.answer.offline import summary_topic
+
+    assert (summary_topic(question) is not None) is broad

@@ -177,7 +177,10 @@ def test_typed_answers_lead_with_the_asked_for_thing(public_api, question, expec
     assert all(lead.lower() in c.text.lower() for c in answer.citations), "only quotes stating that answer"
 
 
-@pytest.mark.parametrize("question", ["Summarize the talks", "What happened in Istanbul?", "Tell me about Umerov"])
+@pytest.mark.parametrize(
+    "question",
+    ["Summarize the talks", "What happened in Istanbul?", "Tell me about Umerov", "What was Turkey's role in it?"],
+)
 def test_broad_questions_get_a_cited_summary_in_date_order(public_api, question):
     answer = public_api.ask(question)
     lines = answer.text.split("\n")

@@ -43,6 +43,15 @@ _BROAD = re.compile(
     r"during|between)?))\b\s*(?P<topic>.*)$",
     re.IGNORECASE,
 )
+#: Questions about someone's part in the story ("What was Turkey's role?", "What role is the US
+#: playing?", "What is Russia's position?", "What is the US saying about Mugabe?") are broad too.
+_PART_IN_STORY = re.compile(
+    r"^what(?:'s| is| was| are| were) (?P<topic>.+?)['’]s? (?:stated |official )?(?:role|position|stance|"
+    r"response|reaction|view|strategy)s?\b|"
+    r"^what role (?:is|was|did|does|has) (?P<topic2>.+?) (?:play|playing|played)\b|"
+    r"^what (?:is|are|was|were) (?P<topic3>.+?) saying about\b",
+    re.IGNORECASE,
+)
 
 #: Openings that refer back to the sentence before ("She said the measures would target...").
 _OPENS_WITH_REFERENCE = re.compile(r"^(?:He|She|They|This|These|Those)\b")
@@ -108,10 +117,12 @@ def with_continuations(kept: list[tuple[Chunk, str]], snapshot: IndexSnapshot) -
 def summary_topic(question: str) -> str | None:
     """What a broad question is about ("Summarize the talks" -> "the talks"), or None for a factual one."""
     match = _BROAD.match(question.strip())
-    if match is None:
-        return None
-    topic = match.group("topic").strip(" ?.!")
-    return topic or question
+    if match is not None:
+        return match.group("topic").strip(" ?.!") or question
+    part = _PART_IN_STORY.match(question.strip())
+    if part is not None:
+        return question.strip(" ?.!")
+    return None
 
 
 def leading_phrase(question: str, chunk: Chunk, lexicon: Lexicon) -> str | None:
