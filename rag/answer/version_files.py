@@ -163,9 +163,9 @@ class VersionFiles:
 
 
 def records(store: Any, collection: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(id, sentence, metadata) of every record, in the store's order, a page at a time."""
-    got = store.all_records(collection)
-    yield from zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+    """(id, sentence, metadata) of every record, in the store's order, read a page at a time."""
+    for page in store.pages(collection, ["documents", "metadatas"]):
+        yield from zip(page["ids"], page["documents"], page["metadatas"], strict=True)
 
 
 def build(folder: Path, version: str, rows: Iterator[tuple[str, str, dict[str, Any]]]) -> None:

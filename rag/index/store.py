@@ -13,7 +13,7 @@ import logging
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -133,24 +133,33 @@ class IndexStore:
             return f"chunking changed ({meta.get('chunk_schema')} -> {CHUNK_SCHEMA})"
         return None
 
-    def _pages(self, collection: Any, include: list[str], where: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Every matching record, fetched PAGE_SIZE at a time.
+    def pages(
+        self, collection: Any, include: list[str], where: dict[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every matching record, as `get` results of at most PAGE_SIZE records each.
 
         One `get` of a whole collection fails past about 32,766 records ("too many SQL
-        variables" in Chroma's SQLite layer), which `make bench-scale` hit at 2,000 articles.
+        variables" in Chroma's SQLite layer), which `make bench-scale` hit at 2,000 articles;
+        reading page by page also lets a caller keep only what it needs of each record.
         """
-        merged: dict[str, list[Any]] = {"ids": [], **{name: [] for name in include}}
         offset = 0
         while True:
             kwargs: dict[str, Any] = {"include": include, "limit": PAGE_SIZE, "offset": offset}
             if where is not None:
                 kwargs["where"] = where
             got = self._call(collection.get, **kwargs)
+            yield got
+            if len(got["ids"]) < PAGE_SIZE:
+                return
+            offset += PAGE_SIZE
+
+    def _pages(self, collection: Any, include: list[str], where: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Every matching record in one result, read page by page (see `pages`)."""
+        merged: dict[str, list[Any]] = {"ids": [], **{name: [] for name in include}}
+        for got in self.pages(collection, include, where):
             for name, values in merged.items():
                 values.extend(got[name] if got[name] is not None else [])
-            if len(got["ids"]) < PAGE_SIZE:
-                return merged
-            offset += PAGE_SIZE
+        return merged
 
     def file_hashes(self, collection: Any) -> dict[str, str]:
         """source -> sha256 of the file version the collection holds."""
