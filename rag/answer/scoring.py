@@ -66,9 +66,9 @@ def question_names(question: str, lexicon: Lexicon) -> list[str]:
     return sorted(set(lexicon.terms(" ".join(words))))
 
 
-def without_question_words(text: str, question: str, lexicon: Lexicon) -> str:
-    """The sentence with the question's own words blanked (same length, so offsets hold), so
-    an answer must add something.
+def question_blanker(question: str, lexicon: Lexicon) -> Callable[[str], str]:
+    """A function that blanks the question's own words in a sentence (same length, so offsets
+    hold), so an answer must add something; made once per question, used on every candidate.
 
     "Who is the chief executive of the Commonwealth Bank?" is not answered by a sentence
     whose only capitalised name is "Commonwealth Bank"; "the name of the 30-year-old man"
@@ -98,7 +98,12 @@ def without_question_words(text: str, question: str, lexicon: Lexicon) -> str:
             return "_" * len(word)
         return word
 
-    return WORD.sub(blank, text)
+    return lambda text: WORD.sub(blank, text)
+
+
+def without_question_words(text: str, question: str, lexicon: Lexicon) -> str:
+    """`text` with the question's own words blanked (see `question_blanker`)."""
+    return question_blanker(question, lexicon)(text)
 
 
 #: A sentence next to an on-topic one that holds the asked-for kind of answer is scored as
@@ -124,6 +129,7 @@ def score_candidates(
     q_terms = lexicon.question_terms(question)
     names = question_names(question, lexicon)
     preferred, required = expectation(question)
+    blank = question_blanker(question, lexicon)
     role = role_noun(question)
     said_by = speaker(question)
     speaker_terms = [t for t in lexicon.terms(said_by or "") if t not in _PERSONAL_PRONOUNS]
@@ -134,7 +140,7 @@ def score_candidates(
         sentence = coverage(q_terms, sentence_terms, lexicon)
         context = coverage(q_terms, context_terms, lexicon)
         missing = 1.0 - coverage(names, lexicon.article_terms(chunk.source), lexicon) if names else 0.0
-        new_text = without_question_words(chunk.text, question, lexicon)
+        new_text = blank(chunk.text)
         holds = preferred is None or bool(preferred(new_text, chunk.entities))
         base = W_COSINE * cosine + W_SENTENCE * sentence + W_CONTEXT * context - W_ARTICLE * missing
         typed = required is None or bool(required(new_text, chunk.entities))
@@ -145,7 +151,7 @@ def score_candidates(
             typed = typed and reports_speech(chunk.text) and all(t in sentence_terms for t in speaker_terms)
         found = [Evidence(chunk, base + W_TYPE * holds, typed, context > 0)]
         if preferred is not None and not holds and neighbour is not None:
-            found += neighbour_evidence(question, chunk, base, context > 0, neighbour, preferred, required, lexicon)
+            found += neighbour_evidence(blank, chunk, base, context > 0, neighbour, preferred, required)
         for ev in found:
             if ev.chunk.id not in scored or scored[ev.chunk.id].score < ev.score:
                 scored[ev.chunk.id] = ev
@@ -153,14 +159,13 @@ def score_candidates(
 
 
 def neighbour_evidence(
-    question: str,
+    blank: Callable[[str], str],
     chunk: Chunk,
     base: float,
     overlaps: bool,
     neighbour: Neighbour,
     preferred: AnswerType,
     required: AnswerType | None,
-    lexicon: Lexicon,
 ) -> list[Evidence]:
     """Sentences near an on-topic one that hold the asked-for kind of answer.
 
@@ -173,7 +178,7 @@ def neighbour_evidence(
         near = neighbour(chunk, offset) if offset else None
         if near is None:
             continue
-        text = without_question_words(near.text, question, lexicon)
+        text = blank(near.text)
         if preferred(text, near.entities) and (required is None or required(text, near.entities)):
             score = base + W_TYPE - NEIGHBOUR_DECAY * abs(offset)
             found.append(Evidence(near, score, True, overlaps))
