@@ -53,6 +53,11 @@ def main() -> None:
     """Ask questions about the news articles in the seeds folder; answers cite their sources."""
 
 
+def _rate(embedded: int, seconds: float) -> str:
+    """The throughput suffix (", 93 sentences/s"), when enough was embedded for a rate to mean something."""
+    return f", {embedded / seconds:,.0f} sentences/s" if embedded >= 100 and seconds > 0 else ""
+
+
 @main.command()
 @click.option("-v", "--verbose", is_flag=True, help="List every line left out of the article bodies, with why.")
 @friendly
@@ -67,12 +72,19 @@ def index(verbose: bool) -> None:
         TextColumn("Embedding sentences"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("embed", total=None)
-        summary = pipeline.index(lambda done, total: bar.update(task, completed=done, total=total))
+        task = bar.add_task("embed", total=None, rate="")
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            speed = bar.tasks[0].speed
+            bar.update(task, rate=f"{speed:,.0f} sentences/s" if speed else "")
+
+        summary = pipeline.index(progress)
     where = pipeline.store.where
     if summary.rebuilt_reason:
         click.echo(f"Rebuilt the index: {summary.rebuilt_reason}.")
@@ -83,7 +95,7 @@ def index(verbose: bool) -> None:
             f"Indexed {len(summary.added) + len(summary.changed) + len(summary.unchanged)} files "
             f"({len(summary.added)} new, {len(summary.changed)} changed, {len(summary.unchanged)} unchanged, "
             f"{len(summary.removed)} removed): {summary.chunks} sentences, {summary.embedded} embedded, "
-            f"in {summary.seconds:.1f} s ({where})."
+            f"in {summary.seconds:.1f} s{_rate(summary.embedded, summary.seconds)} ({where})."
         )
     for name, reason in summary.skipped:
         click.echo(f"Skipped {name}: {reason}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,7 @@ def test_index_summary_names_skipped_files_and_exits_0(env, tmp_path, seeds):
     result = rag("index", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Indexed 5 files (5 new" in result.stdout
+    assert re.search(r"in [\d.]+ s, [\d,]+ sentences/s \(", result.stdout), "the summary says the throughput"
     assert "Skipped empty.txt: empty" in result.stdout
     assert "Skipped photo.jpg: binary file" in result.stdout
     again = rag("index", env=env, cwd=tmp_path)
