@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+import importlib.abc
 import json
 import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,12 +111,30 @@ def _lemmas() -> Callable[[str], dict[str, tuple[str, ...]]]:
 
     lemminflect reads its gzip tables on the first call without a lock, so twenty threads
     answering their first questions at once each read them (seconds apiece on two cores).
+    On import it also hooks itself into spaCy whenever spaCy can be imported, which would
+    add spaCy's 0.7 s import to every cold `rag ask` (spaCy is installed for indexing); the
+    hook is never used here, so spaCy is hidden from that import unless it is loaded already.
     """
-    from lemminflect import getAllLemmas
-
     with _LEMMAS_LOADING:
+        hide = _HideSpacy() if "spacy" not in sys.modules else None
+        if hide is not None:
+            sys.meta_path.insert(0, hide)
+        try:
+            from lemminflect import getAllLemmas
+        finally:
+            if hide is not None:
+                sys.meta_path.remove(hide)
         getAllLemmas("loaded")
     return getAllLemmas
+
+
+class _HideSpacy(importlib.abc.MetaPathFinder):
+    """Makes `import spacy` fail while installed (see `_lemmas`)."""
+
+    def find_spec(self, fullname: str, path: object, target: object = None) -> None:
+        if fullname == "spacy":
+            raise ModuleNotFoundError("spaCy is not needed for lemmas")
+        return None
 
 
 @lru_cache(maxsize=100_000)
