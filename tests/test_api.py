@@ -199,3 +199,17 @@ def test_a_refusal_shows_the_closest_passages_apart_from_citations(public_api):
     assert any("Medinsky" in c.text for c in answer.closest)
     for c in answer.closest:
         assert (SEEDS / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote
+
+
+def test_answering_never_loads_spacy(index_dir):
+    """spaCy tags entities while indexing; a question must not pay its import (cold start)."""
+    import subprocess
+    import sys
+
+    from conftest import clean_env
+
+    code = "import sys, rag; a = rag.ask('Who met Fidan?'); print(a.refused, 'spacy' in sys.modules)"
+    env = clean_env(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index_dir))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]
