@@ -90,7 +90,7 @@ class Pipeline:
 
     def _prepare(self, collection: Any) -> None:
         """Before a new version is published: write its version files, drop those of dropped versions."""
-        self.version_files.ensure(self.store, collection)
+        self.version_files.ensure(self.store, collection, rebuild=True)
         self.version_files.prune({collection.name, self.store.active_name() or ""})
 
     def snapshot(self) -> IndexSnapshot:
@@ -108,7 +108,10 @@ class Pipeline:
                 raise
             if self._snapshot is None or self._snapshot.version != collection.name:
                 files = self.version_files.load(self.store, collection)
+                previous = self._snapshot.version if self._snapshot is not None else ""
                 self._snapshot = IndexSnapshot.build(collection, files, self.embedder, self.seeds_dir)
+                # in server mode no local `rag index` prunes: drop what neither version uses
+                self.version_files.prune({collection.name, previous})
             return self._snapshot
 
     def articles(self, where: SearchFilter | None = None) -> list[Chunk]:

@@ -101,3 +101,33 @@ def test_only_the_live_and_previous_versions_keep_files(seeds: Path, make_settin
     kept = sorted(p.name.rsplit("-", 1)[0] for p in (settings.index_dir / "keyword-index").iterdir() if p.is_dir())
     assert kept == sorted(versions[-2:])
     assert pipeline.ask("What is extra article number 2 about?").citations[0].source == "007_extra.txt"
+
+
+def test_files_written_for_an_unpublished_version_are_rebuilt_when_it_is_prepared_again(seeds: Path, make_settings):
+    """A refresh stopped after writing its version files but before publishing resumes that
+    version; files added since must reach the keyword index it publishes."""
+    pipeline = build_pipeline(make_settings(seeds_dir=seeds))
+    pipeline.index()
+    collection = pipeline.store.active()
+    stale = pipeline.version_files.ensure(pipeline.store, collection)
+    (stale / "marker").write_text("written before the version changed", encoding="utf-8")
+    pipeline._prepare(collection)
+    assert not (pipeline.version_files.folder(collection.name) / "marker").exists()
+    assert pipeline.version_files.ensure(pipeline.store, collection) == stale
+
+
+def test_a_serving_process_that_follows_new_versions_prunes_their_files(seeds: Path, make_settings):
+    """In server mode no local `rag index` prunes, so the serving process drops what it no longer uses."""
+    settings = make_settings(seeds_dir=seeds)
+    writer, reader = build_pipeline(settings), build_pipeline(settings)
+    writer.index()
+    first = reader.snapshot().version
+    (seeds / "005_extra.txt").write_text("Extra article about Antalya.\n", encoding="utf-8")
+    writer.index()
+    stale = settings.index_dir / "keyword-index" / "a-version-nobody-serves-0123"
+    stale.mkdir()  # as files of an old version left on a machine where no `rag index` runs
+    reader._checked = 0.0
+    second = reader.snapshot().version
+    assert second != first and not stale.exists()
+    kept = {p.name.rsplit("-", 1)[0] for p in (settings.index_dir / "keyword-index").iterdir() if p.is_dir()}
+    assert kept == {first, second}

@@ -232,8 +232,10 @@ class VersionFilesCache:
     def ready(self, version: str) -> bool:
         return (self.folder(version) / "meta.json").is_file()
 
-    def ensure(self, store: Any, collection: Any) -> Path:
-        """The folder of this collection's files, built from the store's records if missing.
+    def ensure(self, store: Any, collection: Any, rebuild: bool = False) -> Path:
+        """The folder of this collection's files, built from the store's records if missing
+        (or always, with `rebuild`: an unpublished version resumed after an interrupted
+        refresh may have changed since its files were written).
 
         Built in a temporary folder and renamed into place, under a file lock, so several
         processes on one machine build it once and never read a half-written folder.
@@ -241,11 +243,11 @@ class VersionFilesCache:
         from filelock import FileLock
 
         target = self.folder(collection.name)
-        if self.ready(collection.name):
+        if self.ready(collection.name) and not rebuild:
             return target
         self.root.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.root / f".{collection.name}.lock")):
-            if self.ready(collection.name):
+            if self.ready(collection.name) and not rebuild:
                 return target
             scratch = self.root / f".building-{collection.name}-{uuid.uuid4().hex[:8]}"
             try:
@@ -258,7 +260,13 @@ class VersionFilesCache:
 
     def load(self, store: Any, collection: Any) -> VersionFiles:
         """The files of this collection (built first when this machine has none yet)."""
-        folder = self.ensure(store, collection)
+        try:
+            folder = self.ensure(store, collection)
+        except OSError as exc:
+            raise IndexNotReadyError(
+                f"Cannot write the keyword files of {collection.name} under {self.root} ({exc}); "
+                "check that RAG_INDEX_DIR is writable and has free space."
+            ) from None
         try:
             return VersionFiles(folder)
         except (OSError, ValueError, KeyError) as exc:
