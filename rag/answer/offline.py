@@ -46,10 +46,10 @@ _BROAD = re.compile(
 #: Questions about someone's part in the story ("What was Turkey's role?", "What role is the US
 #: playing?", "What is Russia's position?", "What is the US saying about Mugabe?") are broad too.
 _PART_IN_STORY = re.compile(
-    r"^what(?:'s| is| was| are| were) (?P<topic>.+?)['’]s? (?:stated |official )?(?:role|position|stance|"
+    r"^what(?:'s| is| was| are| were) .+?['’]s? (?:stated |official )?(?:role|position|stance|"
     r"response|reaction|view|strategy)s?\b|"
-    r"^what role (?:is|was|did|does|has) (?P<topic2>.+?) (?:play|playing|played)\b|"
-    r"^what (?:is|are|was|were) (?P<topic3>.+?) saying about\b",
+    r"^what role (?:is|was|did|does|has) .+? (?:play|playing|played)\b|"
+    r"^what (?:is|are|was|were) .+? saying about\b",
     re.IGNORECASE,
 )
 

@@ -60,11 +60,11 @@ class KeywordIndex:
         bm25 = self._files.bm25
         if bm25 is None:
             return []
-        with self._lock:
+        with self._lock:  # PyStemmer is not thread-safe; scoring only reads the index
             tokens = tokenize([question], self._stemmer, return_ids=False)[0]
-            if not tokens:
-                return []
-            scores = bm25.get_scores(tokens, weight_mask=mask)
+        if not tokens:
+            return []
+        scores = bm25.get_scores(tokens, weight_mask=mask)
         n = min(n, self._files.count)
         best = np.argpartition(-scores, n - 1)[:n]
         best = best[np.argsort(-scores[best], kind="stable")]

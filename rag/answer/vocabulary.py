@@ -129,10 +129,14 @@ def _lemmas() -> Callable[[str], dict[str, tuple[str, ...]]]:
 
 
 class _HideSpacy(importlib.abc.MetaPathFinder):
-    """Makes `import spacy` fail while installed (see `_lemmas`)."""
+    """Makes `import spacy` fail in the thread that installed it (see `_lemmas`); other
+    threads (an upload being indexed in the chat) import spaCy as usual."""
+
+    def __init__(self) -> None:
+        self.owner = threading.get_ident()
 
     def find_spec(self, fullname: str, path: object, target: object = None) -> None:
-        if fullname == "spacy":
+        if fullname == "spacy" and threading.get_ident() == self.owner:
             raise ModuleNotFoundError("spaCy is not needed for lemmas")
         return None
 
