@@ -55,7 +55,7 @@ lint: install-dev
 	$(BIN)/mypy rag ui
 
 eval: install
-	$(BIN)/rag eval $(foreach c,seeds abc-news-50 news100,--corpus eval/corpora/$(c)) --out eval/out --check eval/thresholds.json
+	$(BIN)/rag eval $(foreach c,seeds abc-news-50 news100 news40,--corpus eval/corpora/$(c)) --out eval/out --check eval/thresholds.json
 
 bench: install-dev
 	$(BIN)/python bench/run.py

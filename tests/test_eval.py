@@ -14,7 +14,7 @@ from rag.evaluation.gold import GoldError, load_gold
 
 from conftest import GOLD, ROOT, SEEDS
 
-CORPORA = ("seeds", "abc-news-50", "news100")
+CORPORA = ("seeds", "abc-news-50", "news100", "news40")
 GOOD = {
     "id": "x1",
     "question": "Who?",
@@ -121,7 +121,7 @@ def test_corpus_eval_writes_every_output_and_passes_the_gate(corpus_run):
     assert "All gated metrics within thresholds" in result.stdout
     assert not [p for p in folder.iterdir() if p.name.startswith(".eval-")]
     overview = (out / "overview.md").read_text(encoding="utf-8")
-    assert overview.startswith("| metric | seeds/gold | abc-news-50/gold | news100/gold |")
+    assert overview.startswith("| metric | seeds/gold | abc-news-50/gold | news100/gold | news40/gold |")
     assert "| broad_correct |" in overview
 
 
