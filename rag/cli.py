@@ -102,14 +102,16 @@ def index(verbose: bool) -> None:
     from rag.index.refresh import left_out
 
     dropped = left_out(pipeline.settings)
-    lines = sum(len(v) for v in dropped.values())
+    lines = sum(len(article.dropped) for article in dropped.values())
+    for name in (name for name, article in dropped.items() if not article.paragraphs):
+        click.echo(f"Nothing of {name} was indexed: every line was left out as a caption, heading or credit.")
     if lines and not verbose:
         click.echo(
             f"Left out of the article bodies: {lines} lines (captions, headings…) in {len(dropped)} files; "
             "`rag index --verbose` lists them."
         )
-    for name, items in dropped.items() if verbose else ():
-        for why, text in items:
+    for name, article in dropped.items() if verbose else ():
+        for why, text in article.dropped:
             click.echo(f"Left out of {name} ({why}): {text[:100]}")
 
 

@@ -76,6 +76,15 @@ def test_index_summary_names_skipped_files_and_exits_0(env, tmp_path, seeds):
     listed = rag("index", "--verbose", env=env, cwd=tmp_path)
     assert "Left out of 002_b62eaf8dc1d09b0d.txt (related articles): Related article:" in listed.stdout
     assert "Left out of 000_4ac1dad1d337df25.txt (heading): Kiev’s response" in listed.stdout
+    assert "Nothing of" not in listed.stdout
+
+
+def test_index_names_a_file_of_which_nothing_is_left(env, tmp_path, seeds):
+    (seeds / "captions.txt").write_text("Crews were out overnight (Jane Doe/AP)\nRelated article: Storms\n", "utf-8")
+    env = {**env, "RAG_SEEDS_DIR": str(seeds), "RAG_INDEX_DIR": str(tmp_path / "idx")}
+    result = rag("index", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Nothing of captions.txt was indexed: every line was left out" in result.stdout
 
 
 def test_ask_with_no_network_at_all(env, tmp_path):

@@ -118,3 +118,17 @@ def test_what_the_parser_leaves_out_is_reported_and_list_items_are_body():
         ("photo caption", "Crews were out overnight (Jane Doe/AP)"),
         ("related articles", "Related article: Earlier storms"),
     ]
+
+
+def test_a_paragraph_ending_in_a_credit_keeps_its_body():
+    """A whole article on one line closing with "(China Daily European Weekly 12/30/2016 page20)"
+    was once taken for a photo caption and left out entire: nothing of it was indexed."""
+    body = "The bridge was built in 1873. " * 12 + "It stands as a pedestrian corridor."
+    raw = f"A river that flows\n2016/12/30\n\n{body} (China Daily European Weekly 12/30/2016 page20)\n"
+    article = parse_article(raw)
+    assert [raw[s:e] for s, e in article.paragraphs] == [body]
+    assert article.dropped == [("credit", "(China Daily European Weekly 12/30/2016 page20)")]
+    reporting = "Officials said the road would reopen on Friday. " * 8 + "Alex Stone contributed to this report."
+    kept = parse_article(f"{reporting}\n")
+    assert reporting[kept.paragraphs[0][0] : kept.paragraphs[0][1]].endswith("on Friday. Alex Stone")
+    assert parse_article("Crews were out overnight (Jane Doe/AP)\n").paragraphs == []

@@ -25,6 +25,9 @@ _DATELINE = re.compile(r"\A[A-Z][A-Z .'-]+, [A-Z][a-z]+ \d{1,2}\. /[A-Z]+/\.\s+"
 _TRAILER = re.compile(r"/rel\s*\Z")
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 _SENTENCE_END = '.!?"”’):;…'
+#: A line longer than this is a paragraph, never a caption: a credit closing it ("… page20)",
+#: "… contributed reporting.") is left out, the paragraph kept.
+CAPTION_MAX = 300
 
 
 @dataclass
@@ -81,11 +84,20 @@ def _left_out(text: str) -> str | None:
     """Why a line is not body text (a related-articles line, a photo caption or a credit), or None."""
     if _RELATED.match(text):
         return "related articles"
+    if len(text) > CAPTION_MAX:
+        return None
     if _CAPTION.search(text):
         return "photo caption"
     if _CREDIT.search(text):
         return "credit"
     return None
+
+
+def _closing_credit(text: str) -> re.Match[str] | None:
+    """A credit closing a paragraph ("(China Daily European Weekly 12/30/2016 page20)"), or None."""
+    if len(text) <= CAPTION_MAX:
+        return None
+    return _CAPTION.search(text) or _CREDIT.search(text)
 
 
 def parse_article(raw: str) -> ParsedArticle:
@@ -131,6 +143,10 @@ def parse_article(raw: str) -> ParsedArticle:
         trailer = _TRAILER.search(raw, start, end)
         if trailer:
             end = trailer.start()
+        credit = _closing_credit(raw[start:end])
+        if credit:
+            art.dropped.append(("credit", credit.group().strip()))
+            end = start + len(raw[start : start + credit.start()].rstrip())
         seen_body = True
         art.paragraphs.append((start, end))
     return art

@@ -17,7 +17,7 @@ from typing import Any
 
 from rag.index.chunking import ChunkRecord, sentences
 from rag.index.ingest import SourceFile, scan_folder
-from rag.index.parsing import day_number, parse_article
+from rag.index.parsing import ParsedArticle, day_number, parse_article
 from rag.index.store import IndexLock, IndexStore, RefreshSummary, writing_order
 from rag.index.workers import embed_files, embed_text, groups, worker_count
 from rag.settings import Settings
@@ -140,11 +140,13 @@ def write_new_files(target: Any, files: list[SourceFile], embedder: Any, progres
     return done
 
 
-def left_out(settings: Settings) -> dict[str, list[tuple[str, str]]]:
-    """Per article file, the lines the parser keeps out of the body, with why (for `rag index --verbose`)."""
+def left_out(settings: Settings) -> dict[str, ParsedArticle]:
+    """Per article file with lines the parser keeps out of the body, the parsed article: its
+    `dropped` lines with why (for `rag index --verbose`), and its `paragraphs`, empty when
+    nothing of the file is left to index."""
     found = {}
     for file in scan_folder(settings.seeds_dir).files:
-        dropped = parse_article(file.raw).dropped
-        if dropped:
-            found[file.name] = dropped
+        article = parse_article(file.raw)
+        if article.dropped:
+            found[file.name] = article
     return found
