@@ -41,6 +41,9 @@ def found(question: str, text: str) -> list[str]:
         ("How long did the talks last?", "The talks were held on Friday.", []),
         ("How long did the talks last?", "They met for a second time on Friday.", []),
         ("When was the ban lifted?", "The ban was lifted on 12 March 2024.", ["12 March 2024"]),
+        ("What is the name of the supporter Pechtold sued?", "Pechtold sued John Smith, a supporter.", ["John Smith"]),
+        ("What is the name of the supporter Pechtold sued?", "Pechtold sued a supporter last year.", []),
+        ("Which British company designed the bridge?", "Siemens designed the bridge in 1873.", ["Siemens"]),
     ],
 )
 def test_answer_types_read_named_entities_not_capital_letters(question, text, expected):
@@ -94,6 +97,10 @@ def test_answer_types_follow_the_question_words():
     assert found("When did they meet?", "on Friday")
     assert found("Who led the team?", "The team was led by Vladimir Medinsky.")
     assert answer_type("What did Lavrov say?") is None
+    # an auxiliary verb is not part of the noun phrase: this asks what he said, not which minister
+    assert answer_type("What did French finance minister Michel Sapin say about farmers?") is None
+    assert answer_type("What did the company say?") is None
+    assert answer_type("Which finance minister spoke?") is not None
 
 
 @pytest.mark.parametrize(
@@ -169,6 +176,34 @@ def test_the_leading_phrase_is_the_match_nearest_the_question_words():
     chunk = Chunk(id="x", source="a.txt", text=text, start=0, end=len(text), entities=tuple(entities))
     lexicon = Lexicon([text])
     assert leading_phrase("How much fresh capital will AMP raise?", chunk, lexicon) == "$750 million"
+
+
+def test_the_leading_phrase_is_the_name_the_question_words_surround():
+    from rag.answer.offline import leading_phrase
+
+    text = (
+        "Mr Hockey said the Government was not embarrassed by the Tampa issue, which began when the "
+        "captain of the cargo ship rescued 400 people, and Tampa Captain Arne Rinnan became a hero."
+    )
+    [entities] = find_entities([text])
+    chunk = Chunk(id="x", source="a.txt", text=text, start=0, end=len(text), entities=tuple(entities))
+    assert (
+        leading_phrase("Who was the captain of the Tampa?", chunk, Lexicon([text, "Mr Hockey said."])) == "Arne Rinnan"
+    )
+
+
+def test_proximity_rewards_the_answer_the_question_words_surround():
+    from rag.answer.offline import proximity
+
+    lexicon = Lexicon(["Tampa Captain Arne Rinnan", "Hockey said", "the captain of the ship"])
+    text = "Hockey said the ship's captain rescued them and Tampa Captain Arne Rinnan was praised."
+    hockey, rinnan = (0, 6), (text.index("Arne"), text.index(" was"))
+    near, span = proximity([hockey, rinnan], text, lexicon.question_terms("Who was the Tampa captain?"), lexicon)
+    assert (
+        span == rinnan
+        and near > proximity([hockey], text, lexicon.question_terms("Who was the Tampa captain?"), lexicon)[0]
+    )
+    assert proximity([hockey], "Hockey said.", lexicon.question_terms("Who was the Tampa captain?"), lexicon)[0] == 0.0
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from rag.answer.spans import (
     FIND_AGE,
     FIND_CLOCK,
     FIND_DATE,
+    NAME,
     ORGANISATION,
     OWNER,
     PERSON,
@@ -33,6 +34,9 @@ from rag.answer.spans import (
 )
 
 _ACCORDING_TO = re.compile(r"^according to [^,]+,\s*", re.I)
+#: A word between "which/what" and the noun that says what is asked for, when it is not a verb:
+#: "What did French finance minister Michel Sapin say…?" asks what he said, not which minister.
+_MODIFIER = r"(?!(?:did|does|do|is|was|are|were|has|have|had|will|would|can|could|should|may|might)\b)\w+ "
 _ASKS_AGE = re.compile(r"^how old\b", re.I)
 _ASKS_MEASURE = re.compile(r"^how long\b", re.I)
 _ASKS_COUNT = re.compile(r"^how many\b", re.I)
@@ -56,11 +60,13 @@ _ASKS_TIME = re.compile(r"^(when|since (what|when)|in what year|what year|on (wh
 #: "What is the name of the man who…", "Which minister…": a person and nothing else.
 _ASKS_NAMED_PERSON = re.compile(
     r"^(what is|what's|what was|what were) the names? of (the |a |an )?([\w-]+ ){0,4}(who|whom|whose)\b|"
-    r"^(which|name the|what) (\w+ ){0,3}(official|officials|minister|ministers|leader|leaders|adviser|advisers|"
-    r"senator|diplomats?|chiefs?|spokes\w+|envoys?|man|woman|men|women|player|judge|president|premier|"
+    rf"^(which|name the|what) ({_MODIFIER}){{0,3}}(official|officials|minister|ministers|leader|leaders|"
+    r"adviser|advisers|senator|diplomats?|chiefs?|spokes\w+|envoys?|man|woman|men|women|player|judge|president|premier|"
     r"executive|director|chairman|chairwoman|mayor|governor|candidate|politician|MP|author|actor|singer)\b",
     re.I,
 )
+#: "What is the name of the PVV supporter Pechtold sued?": a name of any kind, new to the question.
+_ASKS_NAME = re.compile(r"^(what is|what's|what was|what were|give) the names? of\b", re.I)
 _NAMED_ROLE = re.compile(
     r"^(?:what is|what's|what was|what were) the names? of (?:the |a |an )?(?:[\w-]+ ){0,4}?"
     r"([\w-]+) (?:who|whom|whose)\b",
@@ -98,14 +104,14 @@ _ASKS_AGENT = re.compile(r"^(who|whom)\b", re.I)
 _ASKS_OWNER = re.compile(r"^whose\b", re.I)
 #: Which place: the category nouns of the OntoNotes GPE/LOC/FAC labels.
 _ASKS_NAMED_PLACE = re.compile(
-    r"^(in |to |from |at )?(which|what) (\w+ ){0,2}(city|cities|country|countries|town|state|province|region|"
+    rf"^(in |to |from |at )?(which|what) ({_MODIFIER}){{0,2}}(city|cities|country|countries|town|state|province|region|"
     r"capital|island|nation|village|suburb|district|port|continent)\b",
     re.I,
 )
 _ASKS_PLACE = re.compile(r"^(where|from where)\b", re.I)
 #: Which organisation: the category nouns of the OntoNotes ORG label.
 _ASKS_ORGANISATION = re.compile(
-    r"^(which|what) (\w+ ){0,2}(organi[sz]ation|company|companies|firm|group|party|agency|bank|newspaper|"
+    rf"^(which|what) ({_MODIFIER}){{0,2}}(organi[sz]ation|company|companies|firm|group|party|agency|bank|newspaper|"
     r"broadcaster|network|airline|club|team|union|university|court|ministry|department|body)\b",
     re.I,
 )
@@ -182,6 +188,7 @@ def answer_type(question: str) -> AnswerType | None:
         (_ASKS_DATE, FIND_DATE),
         (_ASKS_TIME, WHEN_TIME),
         (_ASKS_NAMED_PERSON, PERSON),
+        (_ASKS_NAME, NAME),
         (_ASKS_NAMED_PLACE, PLACE),
         (_ASKS_ORGANISATION, ORGANISATION),
         (_ASKS_OWNER, OWNER),

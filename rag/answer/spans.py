@@ -208,6 +208,10 @@ def _named_after_preposition(text: str, entities: Entities = ()) -> list[Span]:
 
 
 PLACE = either(entity_of("GPE", "LOC", "FAC", possessive=False), _named_after_preposition)
+#: What "What is the name of…?" is answered by: a proper name of any kind.
+NAME = entity_of(
+    "PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", possessive=False
+)
 ORGANISATION = entity_of("ORG", possessive=False)
 AMOUNT = entity_of("MONEY", "PERCENT", "QUANTITY")
 SHARE = either(entity_of("PERCENT"), searcher(_FRACTION), entity_of("MONEY"))
