@@ -44,6 +44,12 @@ def found(question: str, text: str) -> list[str]:
         ("What is the name of the supporter Pechtold sued?", "Pechtold sued John Smith, a supporter.", ["John Smith"]),
         ("What is the name of the supporter Pechtold sued?", "Pechtold sued a supporter last year.", []),
         ("Which British company designed the bridge?", "Siemens designed the bridge in 1873.", ["Siemens"]),
+        ("Which judge blocked Trump's travel ban?", "A judge blocked President Donald Trump's travel ban.", []),
+        ("Who met Xi?", "Biden met Xi Jinping in Bali.", ["Biden"]),
+        ("In what year was the bridge built?", "It snakes 17 kilometers from the bridge, built in 1873.", ["1873"]),
+        ("In what year was the bridge built?", "It snakes 17 kilometers from the bridge.", []),
+        ("How much did HNA pay per share?", "HNA keeps its stake below 10 percent.", []),
+        ("How much did HNA pay per share?", "HNA paid $25 a share.", ["$25"]),
     ],
 )
 def test_answer_types_read_named_entities_not_capital_letters(question, text, expected):
@@ -85,6 +91,9 @@ def test_a_named_person_question_names_its_role():
 
     assert role_noun("What is the name of the interpreter who worked for them?") == "interpreter"
     assert role_noun("What is the name of the 30-year-old man who was shot?") == "man"
+    assert (
+        role_noun("What is the name of the Economic Development Minister who spoke?") == "Economic Development Minister"
+    )
     assert role_noun("Which officials came to Istanbul?") is None
     assert role_noun("Who met Xi?") is None
 

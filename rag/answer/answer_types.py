@@ -19,6 +19,8 @@ from rag.answer.spans import (
     FIND_AGE,
     FIND_CLOCK,
     FIND_DATE,
+    FIND_YEAR,
+    MONEY,
     NAME,
     ORGANISATION,
     OWNER,
@@ -41,6 +43,12 @@ _ASKS_AGE = re.compile(r"^how old\b", re.I)
 _ASKS_MEASURE = re.compile(r"^how long\b", re.I)
 _ASKS_COUNT = re.compile(r"^how many\b", re.I)
 #: Amounts of money, shares and physical quantities: answered by MONEY, PERCENT or QUANTITY entities.
+#: "How much did HNA pay per share?" is answered by money, not by "10 percent".
+_ASKS_MONEY = re.compile(
+    r"^how much (?:[\w’'-]+ ){0,6}?(?:pay|paid|cost|costs|spend|spent|charge|charged|earn|earned|sell|sold|buy|"
+    r"bought|fine|fined|owe|owed)\b",
+    re.I,
+)
 _ASKS_AMOUNT = re.compile(
     r"^how much\b|"
     r"^what (is|was|are|were) (the )?([\w’']+['’]s )?(price|cost|value|budget|salary|fine|bill)\b|\bworth\b",
@@ -56,7 +64,9 @@ _ASKS_NUMBER = re.compile(
 )
 _ASKS_CLOCK = re.compile(r"^(at )?what time\b", re.I)
 _ASKS_DATE = re.compile(r"^(on )?what date\b|\bdate of birth\b|\bbirthday\b|^when was .+ born\b", re.I)
-_ASKS_TIME = re.compile(r"^(when|since (what|when)|in what year|what year|on (which|what) day)\b", re.I)
+_ASKS_TIME = re.compile(r"^(when|since (what|when)|on (which|what) day)\b", re.I)
+#: "In what year was the bridge built?" is answered by a year, not by "17 kilometers".
+_ASKS_YEAR = re.compile(r"^(in |since )?(what|which) year\b", re.I)
 #: "What is the name of the man who…", "Which minister…": a person and nothing else.
 _ASKS_NAMED_PERSON = re.compile(
     r"^(what is|what's|what was|what were) the names? of (the |a |an )?([\w-]+ ){0,4}(who|whom|whose)\b|"
@@ -68,21 +78,25 @@ _ASKS_NAMED_PERSON = re.compile(
 #: "What is the name of the PVV supporter Pechtold sued?": a name of any kind, new to the question.
 _ASKS_NAME = re.compile(r"^(what is|what's|what was|what were|give) the names? of\b", re.I)
 _NAMED_ROLE = re.compile(
-    r"^(?:what is|what's|what was|what were) the names? of (?:the |a |an )?(?:[\w-]+ ){0,4}?"
-    r"([\w-]+) (?:who|whom|whose)\b",
+    r"^(?:what is|what's|what was|what were) the names? of (?:the |a |an )?((?:[\w-]+ ){0,4}?"
+    r"[\w-]+) (?:who|whom|whose)\b",
     re.I,
 )
 
 
 def role_noun(question: str) -> str | None:
-    """The role a "what is the name of the … who" question describes ("interpreter").
+    """The role a "what is the name of the … who" question describes ("interpreter",
+    "Economic Development Minister"), every word of it.
 
     The person must be named where that role is spoken of: "What is the name of the
     interpreter who worked for the delegation?" is not answered by the delegation's leader.
     ("Which officials…?" is left alone: news names officials without calling them that.)
     """
     named = _NAMED_ROLE.match(_ACCORDING_TO.sub("", question.strip()))
-    return named.group(1) if named else None
+    if named is None:
+        return None
+    # an age or a figure describes the person, it is not a role the sentence must repeat
+    return " ".join(w for w in named.group(1).split() if not any(ch.isdigit() for ch in w)) or None
 
 
 #: "What did Erdogan tell Zelensky…?": answered only by a sentence that reports speech.
@@ -182,10 +196,12 @@ def answer_type(question: str) -> AnswerType | None:
         (_ASKS_MEASURE, DURATION),
         (_ASKS_DISTANCE, DISTANCE),
         (_ASKS_SHARE, SHARE),
+        (_ASKS_MONEY, MONEY),
         (_ASKS_AMOUNT, AMOUNT),
         (_ASKS_NUMBER, COUNT),
         (_ASKS_CLOCK, either(FIND_CLOCK, entity_of("TIME"))),
         (_ASKS_DATE, FIND_DATE),
+        (_ASKS_YEAR, FIND_YEAR),
         (_ASKS_TIME, WHEN_TIME),
         (_ASKS_NAMED_PERSON, PERSON),
         (_ASKS_NAME, NAME),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rag.answer.answer_types import counted_keys, expectation, role_noun, speaker
 from rag.answer.lexicon import QUESTION_WORDS, WORD, Lexicon, coverage
-from rag.answer.spans import AnswerType, reports_speech
+from rag.answer.spans import ASKED_NAME, AnswerType, reports_speech
 from rag.answer.vocabulary import countries, mark_countries
 from rag.models import Chunk
 
@@ -75,9 +75,13 @@ def question_blanker(question: str, lexicon: Lexicon) -> Callable[[str], str]:
     not by "a 30-year-old man". What a count question counts stays ("how many civilians"
     is answered by "12,000 civilians"). Words count as the question's when they share its
     stems after lemmas and country names are normalised ("Turkish" is the question's "Turkey").
+    A name the question says is blanked with ASKED_NAME instead, so a longer form of it is no
+    answer either ("Donald Trump" does not answer "Which judge blocked Trump's ban?"), and a
+    possessive keeps its "'s" (so "Trump's ban" still reads as a possessive).
     """
     keys = counted_keys(question)
     asked = {w.lower() for w in WORD.findall(question)}
+    names = {w.lower() for w in _NAME_IN_QUESTION.findall(question.strip())}
     asked_terms = set(lexicon.question_terms(question))
     capitals = countries().capitals
 
@@ -95,10 +99,17 @@ def question_blanker(question: str, lexicon: Lexicon) -> Callable[[str], str]:
         if word.islower() and lower in lexicon.stopwords:
             return word  # "in", "of": they say nothing, and "met in Riga" needs its "in"
         if is_asked(lower) and not any(lower.startswith(k) for k in keys):
-            return "_" * len(word)
+            core = len(word) - 2 if lower.endswith(("'s", "’s")) else len(word)
+            said_name = word[:1].isupper() and _possessor(lower) in names
+            return (ASKED_NAME if said_name else "_") * core + word[core:]
         return word
 
     return lambda text: WORD.sub(blank, text)
+
+
+def _possessor(lower: str) -> str:
+    """A word without its possessive "'s"."""
+    return lower[:-2] if lower.endswith(("'s", "’s")) else lower
 
 
 def without_question_words(text: str, question: str, lexicon: Lexicon) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+#: What a name the question already says is blanked with (`rag.answer.scoring.question_blanker`).
+ASKED_NAME = "="
 #: Where in a text the asked-for thing is: (start, end) character offsets.
 Span = tuple[int, int]
 #: Named entities of a text: (start, end, OntoNotes label), as `rag.index.entities` finds them.
@@ -130,7 +132,10 @@ def _unasked(text: str, start: int, end: int) -> bool:
     are blanked (`rag.answer.scoring.without_question_words`): one of its names or figures is
     left ("Xinhua" of "Xinhua news agency" answers "Which news agency…?"), or, for an entity
     without names or figures ("last week"), most of its letters are. "Commonwealth Bank" does
-    not answer "Who is the chief executive of the Commonwealth Bank?"."""
+    not answer "Who is the chief executive of the Commonwealth Bank?", nor "Donald Trump" (with
+    "Trump" blanked as a name the question says) "Which judge blocked Trump's ban?"."""
+    if ASKED_NAME in text[start:end]:
+        return False
     if any(w[:1].isupper() or any(ch.isdigit() for ch in w) for w in text[start:end].split()):
         return True
     letters = [ch for ch in text[start:end] if ch.isalnum() or ch == "_"]
@@ -193,6 +198,7 @@ _FRACTION = re.compile(r"\b(?:half|third|quarter|fifth|tenth)s?\b|\d[\d.,]*\s*(?
 
 FIND_AGE, FIND_NUMBER, FIND_DATE = searcher(_AGE), searcher(_NUMBER), searcher(_DATE)
 FIND_MEASURE, FIND_CLOCK = searcher(_MEASURE), searcher(_CLOCK)
+FIND_YEAR = searcher(re.compile(r"\b(?:1[0-9]|20)\d\d\b"))
 PERSON = entity_of("PERSON", possessive=False)
 AGENT = entity_of("PERSON", "ORG", "NORP", "GPE", possessive=False)
 OWNER = either(entity_of("PERSON", "ORG", "NORP", "GPE", possessive=None), AGENT)
@@ -214,6 +220,7 @@ NAME = entity_of(
 )
 ORGANISATION = entity_of("ORG", possessive=False)
 AMOUNT = entity_of("MONEY", "PERCENT", "QUANTITY")
+MONEY = entity_of("MONEY")
 SHARE = either(entity_of("PERCENT"), searcher(_FRACTION), entity_of("MONEY"))
 DURATION = either(FIND_MEASURE, entity_of("DATE", "TIME", shaped=_DURATION_SHAPE))
 DISTANCE = either(entity_of("QUANTITY"), FIND_MEASURE)
