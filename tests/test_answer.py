@@ -232,3 +232,17 @@ def test_questions_about_someones_part_in_the_story_are_broad(question, broad):
     from rag.answer.offline import summary_topic
 
     assert (summary_topic(question) is not None) is broad
+
+
+def test_a_summary_reads_the_articles_that_tell_the_story():
+    from rag.answer.offline import about_the_story
+    from rag.answer.scoring import Evidence
+
+    def ev(source: str, position: int, score: float, overlaps: bool = True) -> Evidence:
+        chunk = Chunk(id=f"{source}{position}", source=source, text="t", start=0, end=1, position=position)
+        return Evidence(chunk, score, True, overlaps)
+
+    story, other, close = ev("bill.txt", 0, 0.9), ev("mp.txt", 3, 0.6), ev("bill2.txt", 1, 0.8)
+    chosen = about_the_story([story, close, other, ev("bill.txt", 5, 0.4), ev("x.txt", 0, 0.95, overlaps=False)])
+    assert [e.chunk.id for e in chosen] == ["bill.txt0", "bill2.txt1", "bill.txt5"]
+    assert about_the_story([ev("x.txt", 0, 0.9, overlaps=False)]) == []

@@ -37,6 +37,8 @@ SUMMARY_SENTENCES = 5
 SUMMARY_CANDIDATES = 30
 #: Maximal marginal relevance: weight of relevance against novelty (Carbonell & Goldstein, 1998).
 MMR_LAMBDA = 0.7
+#: A summary reads the articles whose best sentence scores within this of the best article's.
+ARTICLE_MARGIN = 0.15
 #: Questions that ask for an overview rather than one fact; group "topic" is what it is about.
 _BROAD = re.compile(
     r"^(?:(?:please |can you |could you )?(?:summari[sz]e|sum up|give me (?:an? )?(?:overview|summary|timeline|"
@@ -205,6 +207,23 @@ def diverse(candidates: Sequence[Evidence], snapshot: IndexSnapshot, limit: int)
     return [candidates[i] for i in chosen]
 
 
+def about_the_story(scored: Sequence[Evidence]) -> list[Evidence]:
+    """The candidates a summary chooses from: the sentences of the articles that tell the story,
+    those whose best sentence scores close to the best article's.
+
+    "Tell me about Britain's Great Repeal Bill plans" is one article's story; a sentence of
+    another article that shares a word ("plans") is not part of it.
+    """
+    relevant = [ev for ev in scored if ev.overlaps]
+    if not relevant:
+        return []
+    best: dict[str, float] = {}
+    for ev in relevant:
+        best[ev.chunk.source] = max(best.get(ev.chunk.source, ev.score), ev.score)
+    top = max(best.values())
+    return [ev for ev in relevant if best[ev.chunk.source] >= top - ARTICLE_MARGIN]
+
+
 def quoted_text(quotes: Sequence[Chunk]) -> str:
     """The answer text: each quoted sentence followed by its [n] marker."""
     return " ".join(f"{chunk.text} [{i}]" for i, chunk in enumerate(quotes, 1))
@@ -257,8 +276,7 @@ class OfflineAnswerer:
     ) -> Answer:
         """A broad question's answer: diverse, relevant sentences across articles, in date order."""
         scored = snapshot.evidence(topic, question.where, n=SUMMARY_CANDIDATES)
-        relevant = [ev for ev in scored if ev.overlaps]
-        chosen = diverse(relevant, snapshot, SUMMARY_SENTENCES)
+        chosen = diverse(about_the_story(scored), snapshot, SUMMARY_SENTENCES)
         kept, stale = still_in_files(snapshot.seeds_dir, [ev.chunk for ev in chosen])
         base = self._base(question, query, scored, stale, notice)
         if not kept:
