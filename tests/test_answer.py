@@ -79,7 +79,10 @@ def test_a_what_did_they_say_question_names_its_speaker():
     from rag.answer.answer_types import speaker
     from rag.answer.spans import reports_speech
 
-    assert speaker("What did Igor Kostyukov say about the talks?") == "Igor Kostyukov"
+    assert speaker("What did Igor Kostyukov say about the talks?") == "Kostyukov"
+    assert speaker("What did House Intelligence chairman Devin Nunes say about it?") == "Nunes"
+    assert speaker("How did opposition negotiator Nasr al-Hariri describe Moscow's stance?") == "al-Hariri"
+    assert speaker("What did the spokesman say?") == "the spokesman"
     assert speaker("What did Erdogan tell Zelensky?") == "Erdogan"
     assert speaker("What did the talks achieve?") is None
     assert reports_speech("“We are ready,” Medinsky told reporters.")

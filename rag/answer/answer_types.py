@@ -101,16 +101,22 @@ def role_noun(question: str) -> str | None:
 
 #: "What did Erdogan tell Zelensky…?": answered only by a sentence that reports speech.
 _ASKS_STATEMENT = re.compile(
-    r"^what (?:did|does|do|has|have|had|will|would) (?P<speaker>.+?) "
-    r"(?:say|tell|write|claim|warn|announce|argue|add|stress|insist|accuse|call)\b",
+    r"^(?:what|how) (?:did|does|do|has|have|had|will|would) (?P<speaker>.+?) "
+    r"(?:say|tell|write|claim|warn|announce|argue|add|stress|insist|accuse|call|describe)\b",
     re.I,
 )
 
 
 def speaker(question: str) -> str | None:
-    """Who a "What did X say/tell/claim…?" question is about ("Igor Kostyukov"), or None."""
+    """Who a "What did X say/tell/claim…?" or "How did X describe…?" question is about, by name
+    ("Nunes" for "House Intelligence chairman Devin Nunes": news names a speaker in full once,
+    then "Nunes said"), or as the question words them when no name is given ("the spokesman")."""
     match = _ASKS_STATEMENT.search(_ACCORDING_TO.sub("", question.strip()))
-    return match.group("speaker") if match else None
+    if match is None:
+        return None
+    words = match.group("speaker").split()
+    named = any(w[:1].isupper() for w in words)  # a name ends the phrase: "negotiator Nasr al-Hariri"
+    return words[-1] if named else match.group("speaker")
 
 
 #: "Who…": a person as a rule, but groups, organisations and countries act in the news too.
