@@ -50,6 +50,7 @@ def found(question: str, text: str) -> list[str]:
         ("In what year was the bridge built?", "It snakes 17 kilometers from the bridge.", []),
         ("How much did HNA pay per share?", "HNA keeps its stake below 10 percent.", []),
         ("How much did HNA pay per share?", "HNA paid $25 a share.", ["$25"]),
+        ("Who did the police arrest?", "(CNN)Malaysian police arrested Ri Jong Chol.", ["Ri Jong Chol"]),
     ],
 )
 def test_answer_types_read_named_entities_not_capital_letters(question, text, expected):

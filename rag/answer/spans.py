@@ -246,7 +246,7 @@ _UNIT_AFTER = re.compile(
 def answer_phrase(text: str, span: Span) -> Span:
     """The found span widened to whole words, with a unit that follows a number ("25 per cent")."""
     start, end = span
-    while start > 0 and not text[start - 1].isspace() and text[start - 1] not in '("“‘':
+    while start > 0 and not text[start - 1].isspace() and text[start - 1] not in '("“‘)]':
         start -= 1
     token = _TOKEN_END.match(text, end)
     if token:
