@@ -132,21 +132,3 @@ def test_a_paragraph_ending_in_a_credit_keeps_its_body():
     kept = parse_article(f"{reporting}\n")
     assert reporting[kept.paragraphs[0][0] : kept.paragraphs[0][1]].endswith("on Friday. Alex Stone")
     assert parse_article("Crews were out overnight (Jane Doe/AP)\n").paragraphs == []
-
-
-@pytest.mark.parametrize(
-    ("line", "body"),
-    [
-        ("Washington (CNN)President Donald Trump spoke.", "President Donald Trump spoke."),
-        ("Birmingham, England (CNN)Khalid Masood kept to himself.", "Khalid Masood kept to himself."),
-        ("(CNN)A gold coin was stolen.", "A gold coin was stolen."),
-        ("LONDON (Reuters) - Shares fell on Monday.", "Shares fell on Monday."),
-        ("MOSCOW, March 15. /TASS/. The talks began.", "The talks began."),
-        ("The (UN) said so.", "The (UN) said so."),
-    ],
-)
-def test_a_wire_dateline_is_not_part_of_the_first_sentence(line, body):
-    """ "(CNN)Malaysian police…" made "CNN)Malaysian" a name in the first sentence."""
-    raw = f"Headline\n\n{line}\n"
-    [(start, end)] = parse_article(raw).paragraphs
-    assert raw[start:end] == body

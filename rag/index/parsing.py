@@ -21,11 +21,7 @@ _RELATED = re.compile(r"(?i)related articles?:")
 # or "Alexander Ryumin / TASS".
 _CAPTION = re.compile(r"(\([^()]*(/|\bvia\b)[^()]*\)|\s/\s*[A-Z][A-Za-z]+)\s*\Z")
 _CREDIT = re.compile(r"(?i)\bcontributed (reporting|to this report)\.?\s*\Z")
-#: A wire dateline opening the body: "MOSCOW, March 15. /TASS/.", "Washington (CNN)", "(Reuters) -".
-_DATELINE = re.compile(
-    r"\A(?:[A-Z][A-Z .'-]+, [A-Z][a-z]+ \d{1,2}\. /[A-Z]+/\.\s+|"
-    r"(?:[A-Z][A-Za-z.' -]{0,40}(?:, [A-Z][A-Za-z.' -]{0,40})?\s)?\([A-Z][A-Za-z]{1,7}\)(?:(?=[A-Z])|\s*[-—–]\s+))"
-)
+_DATELINE = re.compile(r"\A[A-Z][A-Z .'-]+, [A-Z][a-z]+ \d{1,2}\. /[A-Z]+/\.\s+")
 _TRAILER = re.compile(r"/rel\s*\Z")
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 _SENTENCE_END = '.!?"”’):;…'
