@@ -130,5 +130,15 @@ def test_a_paragraph_ending_in_a_credit_keeps_its_body():
     assert article.dropped == [("credit", "(China Daily European Weekly 12/30/2016 page20)")]
     reporting = "Officials said the road would reopen on Friday. " * 8 + "Alex Stone contributed to this report."
     kept = parse_article(f"{reporting}\n")
-    assert reporting[kept.paragraphs[0][0] : kept.paragraphs[0][1]].endswith("on Friday. Alex Stone")
+    assert reporting[slice(*kept.paragraphs[0])].endswith("would reopen on Friday.")
+    assert kept.dropped == [("credit", "Alex Stone contributed to this report.")]
     assert parse_article("Crews were out overnight (Jane Doe/AP)\n").paragraphs == []
+    only_credit = parse_article("(" + "Evgeniy Maloletka and others " * 12 + "/AP)\n")
+    assert only_credit.paragraphs == [] and only_credit.dropped[0][0] == "credit"
+
+
+@pytest.mark.parametrize("ending", ["(2016/17)", "(www.gov.uk/statement)"])
+def test_a_long_paragraph_keeps_a_closing_parenthesis_that_is_no_credit(ending):
+    raw = "The data were published in 1873. " * 12 + f"They cover the fiscal year {ending}\n"
+    article = parse_article(raw)
+    assert raw[slice(*article.paragraphs[0])].endswith(ending) and article.dropped == []

@@ -38,15 +38,18 @@ from rag.answer.spans import (
 _ACCORDING_TO = re.compile(r"^according to [^,]+,\s*", re.I)
 #: A word between "which/what" and the noun that says what is asked for, when it is not a verb:
 #: "What did French finance minister Michel Sapin say…?" asks what he said, not which minister.
-_MODIFIER = r"(?!(?:did|does|do|is|was|are|were|has|have|had|will|would|can|could|should|may|might)\b)\w+ "
+_MODIFIER = (
+    r"(?!(?:did|does|do|is|was|are|were|be|been|being|has|have|had|will|would|shall|should|can|could|may|might|"
+    r"must)\b)\w+ "
+)
 _ASKS_AGE = re.compile(r"^how old\b", re.I)
 _ASKS_MEASURE = re.compile(r"^how long\b", re.I)
 _ASKS_COUNT = re.compile(r"^how many\b", re.I)
 #: Amounts of money, shares and physical quantities: answered by MONEY, PERCENT or QUANTITY entities.
 #: "How much did HNA pay per share?" is answered by money, not by "10 percent".
 _ASKS_MONEY = re.compile(
-    r"^how much (?:[\w’'-]+ ){0,6}?(?:pay|paid|cost|costs|spend|spent|charge|charged|earn|earned|sell|sold|buy|"
-    r"bought|fine|fined|owe|owed)\b",
+    r"^how much (?:[\w’'-]+ ){0,6}?(?:pay|paid|cost|costs|spend|spent|charge|charged|earn|earned|fine|fined|"
+    r"owe|owed)\b",
     re.I,
 )
 _ASKS_AMOUNT = re.compile(
@@ -85,8 +88,9 @@ _NAMED_ROLE = re.compile(
 
 
 def role_noun(question: str) -> str | None:
-    """The role a "what is the name of the … who" question describes ("interpreter",
-    "Economic Development Minister"), every word of it.
+    """The role a "what is the name of the … who" question describes: its noun and the names
+    in it ("interpreter", "Economic Development Minister", "French president" of "former French
+    president").
 
     The person must be named where that role is spoken of: "What is the name of the
     interpreter who worked for the delegation?" is not answered by the delegation's leader.
@@ -95,28 +99,36 @@ def role_noun(question: str) -> str | None:
     named = _NAMED_ROLE.match(_ACCORDING_TO.sub("", question.strip()))
     if named is None:
         return None
-    # an age or a figure describes the person, it is not a role the sentence must repeat
-    return " ".join(w for w in named.group(1).split() if not any(ch.isdigit() for ch in w)) or None
+    # the head noun and the names in the role must be said; "young", "30-year-old" need not be
+    *modifiers, head = named.group(1).split()
+    return " ".join([w for w in modifiers if w[:1].isupper()] + [head])
 
 
 #: "What did Erdogan tell Zelensky…?": answered only by a sentence that reports speech.
 _ASKS_STATEMENT = re.compile(
-    r"^(?:what|how) (?:did|does|do|has|have|had|will|would) (?P<speaker>.+?) "
-    r"(?:say|tell|write|claim|warn|announce|argue|add|stress|insist|accuse|call|describe)\b",
+    r"^what (?:did|does|do|has|have|had|will|would) (?P<speaker>.+?) "
+    r"(?:say|tell|write|claim|warn|announce|argue|add|stress|insist|accuse|call|describe)\b|"
+    r"^how (?:did|does|do|has|have|had|will|would) (?P<describer>.+?) (?:describe|characteri[sz]e)\b",
     re.I,
 )
 
 
+#: A run of capitalised words, with the lower-case particles of names ("Nasr al-Hariri", "de Gaulle");
+#: a closing "Jr"/"Sr" is not part of the name a sentence repeats.
+_NAME_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:al|de|van|von|bin|der|la|le)[-\s])?[A-Z][\w’'-]*)*")
+_SUFFIX = re.compile(r"\s+(?:Jr|Sr)\Z")
+
+
 def speaker(question: str) -> str | None:
-    """Who a "What did X say/tell/claim…?" or "How did X describe…?" question is about, by name
-    ("Nunes" for "House Intelligence chairman Devin Nunes": news names a speaker in full once,
-    then "Nunes said"), or as the question words them when no name is given ("the spokesman")."""
+    """Who a "What did X say/tell/claim…?" or "How did X describe…?" question is about: the last
+    name in the phrase ("Devin Nunes" of "House Intelligence chairman Devin Nunes", "Medvedev"
+    of "Medvedev, Russia's former president"), or the phrase when it names nobody ("the spokesman")."""
     match = _ASKS_STATEMENT.search(_ACCORDING_TO.sub("", question.strip()))
     if match is None:
         return None
-    words = match.group("speaker").split()
-    named = any(w[:1].isupper() for w in words)  # a name ends the phrase: "negotiator Nasr al-Hariri"
-    return words[-1] if named else match.group("speaker")
+    phrase = match.group("speaker") or match.group("describer")
+    runs = [_SUFFIX.sub("", run) for run in _NAME_RUN.findall(phrase) if not run.endswith(("'s", "’s"))]
+    return runs[-1] if runs else phrase
 
 
 #: "Who…": a person as a rule, but groups, organisations and countries act in the news too.

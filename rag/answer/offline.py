@@ -27,7 +27,7 @@ from rag.prompts import fill
 #: Further sentences are quoted when their score is this close to the best one.
 RUNNER_UP_MARGIN = 0.12
 MAX_SENTENCES = 3
-#: Distance in words at which a question word's support for a candidate answer halves (`proximity`).
+#: Words between a question word and a candidate answer at which its support halves (`closest_answer`).
 NEAR_REACH = 3.0
 
 #: Passages shown under a refusal ("Closest passages (they may not answer your question)").
@@ -142,49 +142,37 @@ def leading_phrase(question: str, chunk: Chunk, lexicon: Lexicon) -> str | None:
     found = all_spans(preferred, without_question_words(chunk.text, question, lexicon), chunk.entities)
     if not found:
         return None
-    _, (start, end) = proximity(found, chunk.text, lexicon.question_terms(question), lexicon)
+    start, end = closest_answer(found, chunk.text, lexicon.question_terms(question), lexicon)
     phrase = chunk.text[start:end].strip()
     return phrase or None
 
 
-def proximity(spans: Sequence[Span], text: str, question_terms: Sequence[str], lexicon: Lexicon) -> tuple[float, Span]:
-    """How closely the question's words surround the best candidate answer, and that answer:
-    the leading phrase of an answer is the candidate its question's words surround.
+def closest_answer(spans: Sequence[Span], text: str, question_terms: Sequence[str], lexicon: Lexicon) -> Span:
+    """The candidate answer the question's words surround most closely (the first on a tie).
 
-    The classic density measure of factoid QA: each question word found in the sentence
-    supports each candidate span by its IDF, halved about NEAR_REACH words away, and
-    the share of the question's IDF so earned (0..1) is the candidate's proximity. In
-    "Mr Hockey said … when the captain of the Norwegian cargo ship rescued …", "Hockey" is
-    far from "captain"; in "Tampa Captain Arne Rinnan" the name is next to both question words.
-    `spans` must not be empty.
+    The density measure of factoid QA: each question word in the sentence supports each
+    candidate by its IDF, by half at NEAR_REACH words between them, and the candidate with
+    the most support leads the answer. In "Mr Hockey said … when the captain of the cargo
+    ship rescued …", "Hockey" is far from "captain"; in "Tampa Captain Arne Rinnan" the name
+    is next to both question words. `spans` must not be empty.
     """
-    total = sum(lexicon.idf(t) for t in question_terms)
-    if total == 0:
-        return 0.0, spans[0]
     wanted = set(question_terms)
-    anchors = [
-        (m.start(), t) for m in WORD.finditer(text) for t in lexicon.word_terms(m.group().lower()) if t in wanted
-    ]
-    starts = [m.start() for m in WORD.finditer(text)]
+    words = list(WORD.finditer(text))
+    starts, ends = [m.start() for m in words], [m.end() for m in words]
+    anchors = [(i, t) for i, m in enumerate(words) for t in lexicon.word_terms(m.group().lower()) if t in wanted]
 
-    def word_index(offset: int) -> int:
-        return bisect.bisect_right(starts, offset) - 1
-
-    best_value, best_span = -1.0, spans[0]
-    for span in spans:
-        first, last = word_index(span[0]), word_index(max(span[0], span[1] - 1))
-        support: dict[str, float] = {}
-        for start, term in anchors:
-            at = word_index(start)
-            distance = max(first - at, at - last, 0)
-            if distance == 0:
+    def support(span: Span) -> float:
+        first = bisect.bisect_right(ends, span[0])  # the first word ending after the span starts
+        last = bisect.bisect_left(starts, span[1]) - 1  # the last word starting in it
+        best: dict[str, float] = {}
+        for at, term in anchors:
+            if first <= at <= last:
                 continue  # the span itself, not a word around it
-            value = 1.0 / (1.0 + (distance - 1) / NEAR_REACH)
-            support[term] = max(support.get(term, 0.0), value)
-        value = sum(lexicon.idf(t) * v for t, v in support.items()) / total
-        if value > best_value:
-            best_value, best_span = value, span
-    return best_value, best_span
+            between = first - at - 1 if at < first else at - last - 1
+            best[term] = max(best.get(term, 0.0), 1.0 / (1.0 + between / NEAR_REACH))
+        return sum(lexicon.idf(t) * v for t, v in best.items())
+
+    return max(spans, key=support)
 
 
 def diverse(candidates: Sequence[Evidence], snapshot: IndexSnapshot, limit: int) -> list[Evidence]:

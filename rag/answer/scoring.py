@@ -76,8 +76,9 @@ def question_blanker(question: str, lexicon: Lexicon) -> Callable[[str], str]:
     is answered by "12,000 civilians"). Words count as the question's when they share its
     stems after lemmas and country names are normalised ("Turkish" is the question's "Turkey").
     A name the question says is blanked with ASKED_NAME instead, so a longer form of it is no
-    answer either ("Donald Trump" does not answer "Which judge blocked Trump's ban?"), and a
-    possessive keeps its "'s" (so "Trump's ban" still reads as a possessive).
+    answer either ("Donald Trump" does not answer "Which judge blocked Trump's ban?"); the price
+    is that a relative who shares the name is none either ("Ivanka Trump" for "Who is Trump's
+    daughter?"). A possessive keeps its "'s", so "Trump's ban" still reads as a possessive.
     """
     keys = counted_keys(question)
     asked = {w.lower() for w in WORD.findall(question)}
@@ -100,16 +101,11 @@ def question_blanker(question: str, lexicon: Lexicon) -> Callable[[str], str]:
             return word  # "in", "of": they say nothing, and "met in Riga" needs its "in"
         if is_asked(lower) and not any(lower.startswith(k) for k in keys):
             core = len(word) - 2 if lower.endswith(("'s", "’s")) else len(word)
-            said_name = word[:1].isupper() and _possessor(lower) in names
+            said_name = word[:1].isupper() and lower[:core] in names
             return (ASKED_NAME if said_name else "_") * core + word[core:]
         return word
 
     return lambda text: WORD.sub(blank, text)
-
-
-def _possessor(lower: str) -> str:
-    """A word without its possessive "'s"."""
-    return lower[:-2] if lower.endswith(("'s", "’s")) else lower
 
 
 def without_question_words(text: str, question: str, lexicon: Lexicon) -> str:
@@ -143,7 +139,9 @@ def score_candidates(
     blank = question_blanker(question, lexicon)
     role = role_noun(question)
     said_by = speaker(question)
-    speaker_terms = [t for t in lexicon.terms(said_by or "") if t not in _PERSONAL_PRONOUNS]
+    # a name by its last word ("Nunes said" names Devin Nunes), a description ("the spokesman") whole
+    said_as = said_by.split()[-1] if said_by and said_by[:1].isupper() else said_by
+    speaker_terms = [t for t in lexicon.terms(said_as or "") if t not in _PERSONAL_PRONOUNS]
     role_terms = lexicon.terms(role) if role else []
     scored: dict[str, Evidence] = {}
     for chunk, _fused, cosine in candidates:

@@ -198,7 +198,6 @@ _FRACTION = re.compile(r"\b(?:half|third|quarter|fifth|tenth)s?\b|\d[\d.,]*\s*(?
 
 FIND_AGE, FIND_NUMBER, FIND_DATE = searcher(_AGE), searcher(_NUMBER), searcher(_DATE)
 FIND_MEASURE, FIND_CLOCK = searcher(_MEASURE), searcher(_CLOCK)
-FIND_YEAR = searcher(re.compile(r"\b(?:1[0-9]|20)\d\d\b"))
 PERSON = entity_of("PERSON", possessive=False)
 AGENT = entity_of("PERSON", "ORG", "NORP", "GPE", possessive=False)
 OWNER = either(entity_of("PERSON", "ORG", "NORP", "GPE", possessive=None), AGENT)
@@ -214,6 +213,20 @@ def _named_after_preposition(text: str, entities: Entities = ()) -> list[Span]:
 
 
 PLACE = either(entity_of("GPE", "LOC", "FAC", possessive=False), _named_after_preposition)
+_YEAR_SHAPE = re.compile(r"\b(?:1[5-9]|20)\d\d(?:['’]?s)?\b")
+#: A year the tagger missed, where a preposition makes it a time ("built in 1873", "since the
+#: 1990s"); a bare "1500 workers" is a count.
+_YEAR_AFTER = re.compile(
+    r"\b(?i:in|since|by|from|until|during|of|before|after)\s+(?:the\s+)?(" + _YEAR_SHAPE.pattern + ")"
+)
+
+
+def _year_after_preposition(text: str, entities: Entities = ()) -> list[Span]:
+    return [m.span(1) for m in _YEAR_AFTER.finditer(text)]
+
+
+#: What "In what year…?" is answered by: a date holding a year or a decade.
+FIND_YEAR = either(entity_of("DATE", shaped=_YEAR_SHAPE), _year_after_preposition)
 #: What "What is the name of…?" is answered by: a proper name of any kind.
 NAME = entity_of(
     "PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", possessive=False
@@ -248,6 +261,9 @@ def answer_phrase(text: str, span: Span) -> Span:
     start, end = span
     while start > 0 and not text[start - 1].isspace() and text[start - 1] not in '("“‘)]':
         start -= 1
+    closing = text.find(")", start, end)
+    if closing != -1 and "(" not in text[start:closing]:  # "(CNN)Malaysian": the tagger's span
+        start = closing + 1
     token = _TOKEN_END.match(text, end)
     if token:
         end = token.end()

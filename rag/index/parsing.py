@@ -93,11 +93,20 @@ def _left_out(text: str) -> str | None:
     return None
 
 
-def _closing_credit(text: str) -> re.Match[str] | None:
-    """A credit closing a paragraph ("(China Daily European Weekly 12/30/2016 page20)"), or None."""
+#: A credit closing a long paragraph: a named source with an agency after a slash, "via" or a
+#: page number ("(China Daily European Weekly 12/30/2016 page20)", "(Jane Doe/AP)"), not a
+#: parenthesis that only holds figures or a link ("(2016/17)", "(www.gov.uk/statement)").
+_CLOSING_CREDIT = re.compile(r"\((?=[^()]*[A-Z][a-z])[^()]*(?:/\s*[A-Z][A-Za-z]+|\bvia\b|\bpage\s*\d+)[^()]*\)\s*\Z")
+#: "… on Friday. Alex Stone and Kayna Whitworth contributed to this report.": from the sentence's start.
+_CONTRIBUTED = re.compile(r"(?i)(?:(?<=[.!?\"”])\s+|\A)[^.!?]*\bcontributed (?:reporting|to this report)\.?\s*\Z")
+
+
+def _closing_credit(text: str) -> int | None:
+    """Where a credit closing a long paragraph starts, or None."""
     if len(text) <= CAPTION_MAX:
         return None
-    return _CAPTION.search(text) or _CREDIT.search(text)
+    found = _CLOSING_CREDIT.search(text) or _CONTRIBUTED.search(text)
+    return found.start() if found else None
 
 
 def parse_article(raw: str) -> ParsedArticle:
@@ -144,9 +153,11 @@ def parse_article(raw: str) -> ParsedArticle:
         if trailer:
             end = trailer.start()
         credit = _closing_credit(raw[start:end])
-        if credit:
-            art.dropped.append(("credit", credit.group().strip()))
-            end = start + len(raw[start : start + credit.start()].rstrip())
+        if credit is not None:
+            art.dropped.append(("credit", raw[start + credit : end].strip()))
+            end = start + len(raw[start : start + credit].rstrip())
+            if end == start:
+                continue
         seen_body = True
         art.paragraphs.append((start, end))
     return art
