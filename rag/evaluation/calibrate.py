@@ -138,9 +138,11 @@ def plot(found: Sequence[Point], chosen: Thresholds, path: Path) -> None:
         for corpus in [*sorted({p.corpus for p in kind}), "all"]:
             subset = [p for p in kind if corpus in ("all", p.corpus)]
             curve = [rates(subset, t) for t in grid]
-            ax.plot([c[2] for c in curve], [c[1] for c in curve], label=corpus, lw=2 if corpus == "all" else 1)
+            (line,) = ax.plot(
+                [c[2] for c in curve], [c[1] for c in curve], label=corpus, lw=2 if corpus == "all" else 1
+            )
             _, refused, false_refusal = rates(subset, value)
-            ax.plot([false_refusal], [refused], "o", color="black" if corpus == "all" else None)
+            ax.plot([false_refusal], [refused], "o", color="black" if corpus == "all" else line.get_color())
         ax.set_title(f"{'asks for a kind of thing' if typed else 'other questions'}: threshold {value:.3f}")
         ax.set_xlabel("answerable questions refused (false refusal)")
     axes[0].set_ylabel("unanswerable questions refused")
