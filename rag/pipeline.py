@@ -116,12 +116,14 @@ class Pipeline:
 
     def articles(self, where: SearchFilter | None = None) -> list[Chunk]:
         """One chunk per indexed article (its first sentence), optionally only those a filter allows."""
-        return self.snapshot().articles(where)
+        with self.store.reading():
+            return self.snapshot().articles(where)
 
     def retrieve(self, question: str, k: int | None = None, where: SearchFilter | None = None) -> list[Chunk]:
         """The k best sentence chunks for a question, best first; `.score` is the evidence score."""
         query = clean_question(question, self.settings.max_question_chars)
-        ranked = self.snapshot().evidence(query, where)[: k or self.settings.top_k]
+        with self.store.reading():
+            ranked = self.snapshot().evidence(query, where)[: k or self.settings.top_k]
         return [ev.chunk.model_copy(update={"score": round(ev.score, 4)}) for ev in ranked]
 
     def ask_stream(
@@ -132,10 +134,11 @@ class Pipeline:
             clean_question(question, self.settings.max_question_chars), history, where, k or self.settings.top_k
         )
         snapshot = self.snapshot()
-        for event in self.answerer.stream(checked, snapshot):
-            if isinstance(event, Done):
-                event = Done(event.answer.model_copy(update={"index_version": snapshot.version}))
-            yield event
+        with self.store.reading():
+            for event in self.answerer.stream(checked, snapshot):
+                if isinstance(event, Done):
+                    event = Done(event.answer.model_copy(update={"index_version": snapshot.version}))
+                yield event
 
     def ask(
         self, question: str, history: History | None = None, where: SearchFilter | None = None, k: int | None = None

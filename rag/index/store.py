@@ -14,6 +14,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,16 +95,23 @@ class IndexStore:
         self.where = where
         self._pointer_name = f"{name}-pointer"
 
-    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run a Chroma call, turning connection failures into one clear error."""
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Chroma calls inside turn a lost connection into one clear error (a question's reads
+        go to the collection directly, so `Pipeline` answers inside this)."""
         import httpx
 
         try:
-            return fn(*args, **kwargs)
+            yield
         except (ConnectionError, httpx.TransportError) as exc:
             raise StoreUnavailableError(
                 f"Chroma at {self.where} is unavailable ({exc.__class__.__name__}); is the server running?"
             ) from None
+
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a Chroma call, turning connection failures into one clear error."""
+        with self.reading():
+            return fn(*args, **kwargs)
 
     def _pointer(self) -> Any:
         return self._call(
