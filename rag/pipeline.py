@@ -69,6 +69,10 @@ class Pipeline:
         self._lock = threading.Lock()
         self._snapshot: IndexSnapshot | None = None
         self._checked = 0.0
+        self._building: threading.Thread | None = None
+        #: A version whose keyword files failed to build aside: the next question builds them in
+        #: the foreground, so the error reaches the person asking instead of a thread.
+        self._building_failed: str | None = None
         self.version_files = VersionFilesCache(settings.index_dir / "keyword-index")
 
     @property
@@ -106,13 +110,38 @@ class Pipeline:
                 if self._snapshot is not None:
                     return self._snapshot
                 raise
-            if self._snapshot is None or self._snapshot.version != collection.name:
-                files = self.version_files.load(self.store, collection)
-                previous = self._snapshot.version if self._snapshot is not None else ""
-                self._snapshot = IndexSnapshot.build(collection, files, self.embedder, self.seeds_dir)
-                # in server mode no local `rag index` prunes: drop what neither version uses
-                self.version_files.prune({collection.name, previous})
+            if self._snapshot is not None and self._snapshot.version == collection.name:
+                return self._snapshot
+            aside = self._building_failed != collection.name
+            if self._snapshot is not None and aside and not self.version_files.ready(collection.name):
+                # another machine published it: build its keyword files aside while the
+                # version this process has keeps answering, then switch at the next check
+                self._build_aside(collection)
+                return self._snapshot
+            files = self.version_files.load(self.store, collection)
+            previous = self._snapshot.version if self._snapshot is not None else ""
+            self._snapshot = IndexSnapshot.build(collection, files, self.embedder, self.seeds_dir)
+            # in server mode no local `rag index` prunes: drop what neither version uses
+            self.version_files.prune({collection.name, previous})
             return self._snapshot
+
+    def _build_aside(self, collection: Any) -> None:
+        """Build a new version's keyword files in a thread (one at a time); called under the lock."""
+        if self._building is not None and self._building.is_alive():
+            return
+
+        def build() -> None:
+            failed = None
+            try:
+                self.version_files.ensure(self.store, collection)
+            except Exception:  # any failure: the next question builds in the foreground and reports it
+                failed = collection.name
+            with self._lock:
+                self._building_failed = failed
+                self._checked = 0.0
+
+        self._building = threading.Thread(target=build, name=f"keyword-files-{collection.name}", daemon=True)
+        self._building.start()
 
     def articles(self, where: SearchFilter | None = None) -> list[Chunk]:
         """One chunk per indexed article (its first sentence), optionally only those a filter allows."""
@@ -133,8 +162,8 @@ class Pipeline:
         checked = Question(
             clean_question(question, self.settings.max_question_chars), history, where, k or self.settings.top_k
         )
-        snapshot = self.snapshot()
         with self.store.reading():
+            snapshot = self.snapshot()
             for event in self.answerer.stream(checked, snapshot):
                 if isinstance(event, Done):
                     event = Done(event.answer.model_copy(update={"index_version": snapshot.version}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -127,3 +128,35 @@ def test_server_that_goes_away_mid_session_gives_a_clear_error(seeds, make_setti
         server.retrieve("ceasefire")
     with pytest.raises(StoreUnavailableError, match=f"127.0.0.1:{chroma_server.port}"):
         server.index()
+
+
+def test_a_new_version_from_another_machine_is_built_aside_while_the_old_one_answers(
+    seeds, make_settings, chroma_server, tmp_path, monkeypatch
+):
+    """An app process that meets a version indexed elsewhere builds its keyword files in a thread;
+    questions meanwhile get the version it has, not a wait for the build (18 s at 2,000 articles)."""
+    common = {"seeds_dir": seeds, "chroma_host": "127.0.0.1", "chroma_port": chroma_server.port}
+    indexer = build_pipeline(make_settings(index_dir=tmp_path / "indexer", **common))
+    app = build_pipeline(make_settings(index_dir=tmp_path / "app", **common))
+    indexer.index()
+    old = app.ask("Who led the Russian delegation?").index_version
+    (seeds / "extra.txt").write_text("Summit\n\nThe Zorblax summit opened in Oslo on Monday.\n", encoding="utf-8")
+    new = indexer.index().collection
+    started, release = threading.Event(), threading.Event()
+    build = app.version_files.ensure
+
+    def slow_build(*args, **kwargs):
+        started.set()
+        release.wait(30)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(app.version_files, "ensure", slow_build)
+    monkeypatch.setattr("rag.pipeline.POINTER_CHECK_SECONDS", 0.0)
+    waiting = app.ask("Who led the Russian delegation?")
+    assert started.wait(10) and waiting.index_version == old and not waiting.refused
+    release.set()
+    deadline = time.monotonic() + 30
+    while app.ask("Where did the Zorblax summit open?").index_version != new:
+        assert time.monotonic() < deadline, "the new version was never taken up"
+        time.sleep(0.2)
+    assert not app.ask("Where did the Zorblax summit open?").refused
