@@ -51,9 +51,13 @@ class SearchFilter:
 
     def allows(self, chunk: Chunk) -> bool:
         """The same test in Python, for the keyword side and for the article list."""
-        if self.sources is not None and chunk.source not in self.sources:
+        return self.allows_article(chunk.source, chunk.date)
+
+    def allows_article(self, source: str, date: str | None) -> bool:
+        """Whether the filter lets an article (its file and date) be searched."""
+        if self.sources is not None and source not in self.sources:
             return False
-        day = day_number(chunk.date)
+        day = day_number(date)
         if self.date_from and day < day_number(self.date_from):
             return False
         return not (self.date_to and not 0 < day <= day_number(self.date_to))

@@ -130,10 +130,7 @@ class HybridRetriever:
     def mask(self, where: SearchFilter) -> np.ndarray:
         """BM25 weights: 1 for the sentences of articles the filter allows, else 0."""
         allowed = np.fromiter(
-            (
-                where.allows(Chunk(id="", source=source, text="", start=0, end=0, date=date))
-                for source, date in zip(self.files.sources, self.files.dates, strict=True)
-            ),
+            (where.allows_article(s, d) for s, d in zip(self.files.sources, self.files.dates, strict=True)),
             dtype=np.float32,
             count=len(self.files.sources),
         )

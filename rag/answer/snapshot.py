@@ -71,7 +71,7 @@ class IndexSnapshot:
         rows = [
             row
             for source, date, row in zip(files.sources, files.dates, files.first_rows(), strict=True)
-            if where is None or where.allows(Chunk(id="", source=source, text="", start=0, end=0, date=date))
+            if where is None or where.allows_article(source, date)
         ]
         ids = [files.id_at(row) for row in rows]
         found = self.retriever.sentences.get(ids, keep=False)
