@@ -33,7 +33,7 @@ NEAR_REACH = 3.0
 #: Passages shown under a refusal ("Closest passages (they may not answer your question)").
 CLOSEST = 3
 #: A summary quotes up to this many sentences, chosen from this many candidates.
-SUMMARY_SENTENCES = 5
+SUMMARY_SENTENCES = 6
 SUMMARY_CANDIDATES = 30
 #: Maximal marginal relevance: weight of relevance against novelty (Carbonell & Goldstein, 1998).
 MMR_LAMBDA = 0.7
