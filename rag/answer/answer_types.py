@@ -36,7 +36,7 @@ from rag.answer.spans import (
 )
 
 _ACCORDING_TO = re.compile(r"^according to [^,]+,\s*", re.I)
-#: A word between "which/what" and the noun that says what is asked for, when it is not a verb:
+#: A word between "which/what" and the noun that says what is asked for, unless it is an auxiliary:
 #: "What did French finance minister Michel Sapin say…?" asks what he said, not which minister.
 _MODIFIER = (
     r"(?!(?:did|does|do|is|was|are|were|be|been|being|has|have|had|will|would|shall|should|can|could|may|might|"

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from rag.index.parsing import day_number
-from rag.models import Chunk
 
 
 @dataclass(frozen=True)
@@ -49,12 +48,9 @@ class SearchFilter:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def allows(self, chunk: Chunk) -> bool:
-        """The same test in Python, for the keyword side and for the article list."""
-        return self.allows_article(chunk.source, chunk.date)
-
     def allows_article(self, source: str, date: str | None) -> bool:
-        """Whether the filter lets an article (its file and date) be searched."""
+        """The same test in Python, for the keyword side and the article list: whether the
+        filter lets an article (its file and date) be searched."""
         if self.sources is not None and source not in self.sources:
             return False
         day = day_number(date)
