@@ -58,10 +58,26 @@ def _rate(embedded: int, seconds: float) -> str:
     return f", {embedded / seconds:,.0f} sentences/s" if embedded >= 100 and seconds > 0 else ""
 
 
+def _part(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    from rag.index.refresh import Part
+
+    try:
+        return Part.parse(value) if value is not None else None
+    except RagError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @main.command()
 @click.option("-v", "--verbose", is_flag=True, help="List every line left out of the article bodies, with why.")
+@click.option(
+    "--part",
+    callback=_part,
+    metavar="K/N",
+    help="Server mode, several machines: write this machine's share of the files into the next version without "
+    "publishing it; a plain `rag index` publishes once every part has finished.",
+)
 @friendly
-def index(verbose: bool) -> None:
+def index(verbose: bool, part: Any) -> None:
     """Build or refresh the index from the seeds folder."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -84,8 +100,11 @@ def index(verbose: bool) -> None:
             speed = bar.tasks[0].speed
             bar.update(task, rate=f"{speed:,.0f} sentences/s" if speed else "")
 
-        summary = pipeline.index(progress)
+        summary = pipeline.index(progress, part)
     where = pipeline.store.where
+    if not summary.published:
+        _part_summary(part, summary)
+        return
     if summary.rebuilt_reason:
         click.echo(f"Rebuilt the index: {summary.rebuilt_reason}.")
     if not summary.modified:
@@ -113,6 +132,18 @@ def index(verbose: bool) -> None:
     for name, article in dropped.items() if verbose else ():
         for why, text in article.dropped:
             click.echo(f"Left out of {name} ({why}): {text[:100]}")
+
+
+def _part_summary(part: Any, summary: Any) -> None:
+    if not summary.modified:
+        click.echo(f"Part {part}: its {len(summary.unchanged)} files are in the live index already; nothing to write.")
+        return
+    click.echo(
+        f"Part {part}: {len(summary.added)} new, {len(summary.changed)} changed and {len(summary.unchanged)} unchanged "
+        f"files ({len(summary.resumed)} already there) written into {summary.collection}: {summary.embedded} sentences "
+        f"embedded in {summary.seconds:.1f} s{_rate(summary.embedded, summary.seconds)}. Not published: run "
+        "`rag index` once every part has finished."
+    )
 
 
 @main.command()

@@ -25,7 +25,7 @@ from rag.answer.protocol import Answerer, Question, clean_question
 from rag.answer.snapshot import IndexSnapshot
 from rag.answer.version_files import VersionFilesCache
 from rag.errors import IndexNotReadyError
-from rag.index.refresh import Progress, refresh
+from rag.index.refresh import Part, Progress, refresh
 from rag.index.store import IndexStore, RefreshSummary, make_client
 from rag.models import Answer, Chunk, Done, Event, final_answer
 from rag.settings import Settings
@@ -83,9 +83,11 @@ class Pipeline:
     def mode(self) -> str:
         return self.answerer.mode
 
-    def index(self, progress: Progress | None = None) -> RefreshSummary:
-        """Build or refresh the index from the seeds folder."""
-        summary = refresh(self.settings, self.store, self.embedder, progress, self._prepare)
+    def index(self, progress: Progress | None = None, part: Part | None = None) -> RefreshSummary:
+        """Build or refresh the index from the seeds folder (with `part`, write one machine's share of it)."""
+        summary = refresh(self.settings, self.store, self.embedder, progress, self._prepare, part)
+        if part is not None:
+            return summary
         if not summary.modified:  # an index built before version files existed gets them now
             self.version_files.ensure(self.store, self.store.active())
         with self._lock:

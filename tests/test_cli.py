@@ -79,6 +79,20 @@ def test_index_summary_names_skipped_files_and_exits_0(env, tmp_path, seeds):
     assert "Nothing of" not in listed.stdout
 
 
+@pytest.mark.parametrize(
+    ("part", "code", "message"),
+    [
+        ("3/2", 2, "--part takes K/N with 1 <= K <= N"),
+        ("half", 2, "--part takes K/N"),
+        ("1/2", 1, "needs a Chroma server"),  # embedded mode: no server the machines could share
+    ],
+)
+def test_index_part_refuses_bad_values_and_embedded_mode(env, tmp_path, part, code, message):
+    result = rag("index", "--part", part, env=env, cwd=tmp_path)
+    assert result.returncode == code
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
 def test_index_names_a_file_of_which_nothing_is_left(env, tmp_path, seeds):
     (seeds / "captions.txt").write_text("Crews were out overnight (Jane Doe/AP)\nRelated article: Storms\n", "utf-8")
     env = {**env, "RAG_SEEDS_DIR": str(seeds), "RAG_INDEX_DIR": str(tmp_path / "idx")}

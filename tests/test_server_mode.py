@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from rag.errors import StoreUnavailableError
+from rag.index.refresh import Part
 from rag.pipeline import build_pipeline
 
 from conftest import ROOT, SEEDS, clean_env, free_port, wait_for_http
@@ -44,6 +45,54 @@ def test_index_refresh_and_ask_against_a_chroma_server(seeds: Path, make_setting
     assert second.added == ["005_extra.txt"] and second.embedded < second.chunks
     assert server.ask("How many prisoners did the delegations agree to swap?").citations[0].source == "005_extra.txt"
     assert [p.name for p in local.iterdir()] == ["keyword-index"], "locally only the keyword files, no Chroma data"
+
+
+def test_a_refresh_split_across_machines_is_published_once_by_a_plain_refresh(
+    seeds: Path, make_settings, chroma_server, tmp_path, pipeline
+):
+    def machine(name: str):
+        server = {"chroma_host": "127.0.0.1", "chroma_port": chroma_server.port}
+        return build_pipeline(make_settings(seeds_dir=seeds, index_dir=tmp_path / name, **server))
+
+    first, second, publisher = machine("a"), machine("b"), machine("c")
+    done: dict[int, object] = {}
+
+    def run_part_2() -> None:
+        try:
+            done[2] = second.index(part=Part(2, 2))
+        except Exception as exc:  # reported by the assertion below
+            done[2] = exc
+
+    waiting = threading.Thread(target=run_part_2)
+    waiting.start()  # part 2 first: it waits for part 1 to create the version
+    time.sleep(1.5)
+    done[1] = first.index(part=Part(1, 2))
+    waiting.join(timeout=180)
+    one, two = done[1], done[2]
+    assert not isinstance(two, Exception), two
+    assert one.collection == two.collection and not one.published and not two.published
+    names = sorted(p.name for p in seeds.iterdir())
+    assert sorted(one.added + two.added) == names and not set(one.added) & set(two.added)
+    assert publisher.store.active_name() is None, "a part never publishes"
+
+    final = publisher.index()
+    assert final.published and final.collection == one.collection
+    assert sorted(final.resumed) == names and final.embedded == 0, "the parts' sentences are not embedded again"
+    for question in QUESTIONS[:2]:
+        assert publisher.ask(question).text == pipeline.ask(question).text
+
+
+def test_rag_index_part_says_it_did_not_publish_and_a_plain_rag_index_publishes(seeds: Path, chroma_server, tmp_path):
+    server = {"RAG_SEEDS_DIR": str(seeds), "RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(chroma_server.port)}
+    env = clean_env(**server, RAG_INDEX_DIR=str(tmp_path / "local"), RAG_LLM="off", PYTHONPATH=str(ROOT))
+    part = _rag("index", "--part", "1/1", env=env)
+    out, _ = part.communicate(timeout=300)
+    assert part.returncode == 0, out
+    assert "Part 1/1: 5 new" in out and "Not published: run `rag index`" in out
+    publish = _rag("index", env=env)
+    out, _ = publish.communicate(timeout=300)
+    assert publish.returncode == 0, out
+    assert "Indexed 5 files" in out and "0 embedded" in out
 
 
 def _rag(*args: str, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[str]:

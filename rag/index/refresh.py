@@ -6,15 +6,20 @@ rebuild: vectors from two models must never share one collection.
 
 A refresh that is stopped (Ctrl+C, SIGKILL, a lost machine) leaves its unpublished version
 behind; the next refresh continues in it, keeping every file that was written whole and
-embedding only the rest.
+embedding only the rest. The same mechanism spreads a large refresh across machines that share
+one Chroma server: each runs one `Part` (its share of the files, written into the unpublished
+version, not published), and a last plain refresh finds every file there and publishes it.
 """
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from rag.errors import RagError
 from rag.index.chunking import ChunkRecord, sentences
 from rag.index.ingest import SourceFile, scan_folder
 from rag.index.parsing import ParsedArticle, day_number, parse_article
@@ -22,7 +27,7 @@ from rag.index.store import IndexLock, IndexStore, RefreshSummary, writing_order
 from rag.index.workers import embed_files, embed_text, groups, worker_count
 from rag.settings import Settings
 
-__all__ = ["embed_text", "left_out", "record_metadata", "refresh"]
+__all__ = ["Part", "embed_text", "left_out", "record_metadata", "refresh"]
 
 #: Called with (records embedded so far, records to embed in total).
 Progress = Callable[[int, int], None]
@@ -30,6 +35,35 @@ Progress = Callable[[int, int], None]
 Prepare = Callable[[Any], None]
 #: Records per Chroma `add`: the unit a stopped refresh can lose.
 WRITE_BATCH = 256
+#: How long a part other than the first waits for part 1 to create the version they all write into.
+PART_WAIT_SECONDS = 120.0
+_PART = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One machine's share of a refresh split across machines: every `of`-th file of the sorted folder.
+
+    Every machine must see the same folder (shared storage or a copy). Part 1 creates the
+    unpublished version (or takes the one a stopped refresh left); the others wait for it.
+    """
+
+    number: int
+    of: int
+
+    @classmethod
+    def parse(cls, text: str) -> Part:
+        """ "2/3" -> Part(2, 3); RagError saying the expected form otherwise."""
+        match = _PART.fullmatch(text)
+        if match is None or not 1 <= int(match.group(1)) <= int(match.group(2)):
+            raise RagError(f"--part takes K/N with 1 <= K <= N, such as 1/2 (got {text!r}).")
+        return cls(int(match.group(1)), int(match.group(2)))
+
+    def share(self, names: Iterable[str]) -> set[str]:
+        return set(sorted(names)[self.number - 1 :: self.of])
+
+    def __str__(self) -> str:
+        return f"{self.number}/{self.of}"
 
 
 def record_metadata(record: ChunkRecord) -> dict[str, Any]:
@@ -54,12 +88,15 @@ def refresh(
     embedder: Any,
     progress: Progress | None = None,
     prepare: Prepare | None = None,
+    part: Part | None = None,
 ) -> RefreshSummary:
-    """Bring the index in line with the seeds folder; see the module docstring."""
+    """Bring the index in line with the seeds folder, or write `part`'s share of it; see the module docstring."""
     started = time.perf_counter()
-    with IndexLock(settings):
+    if part is not None and not settings.server_mode:
+        raise RagError("`rag index --part` needs a Chroma server that every machine writes to: set RAG_CHROMA_HOST.")
+    with IndexLock(settings, f"-part{part.number}" if part else ""):
         scan = scan_folder(settings.seeds_dir)
-        summary = RefreshSummary(skipped=scan.skipped)
+        summary = RefreshSummary(skipped=scan.skipped, published=part is None)
         old = None
         old_hashes: dict[str, str] = {}
         if store.active_name():
@@ -68,6 +105,10 @@ def refresh(
             if summary.rebuilt_reason is None:
                 old_hashes = store.file_hashes(old)
         current = {f.name: f for f in scan.files}
+        if part is not None:  # the other parts' files, and files removed since, are not this part's to touch
+            mine = part.share(current)
+            current = {name: file for name, file in current.items() if name in mine}
+            old_hashes = {name: sha for name, sha in old_hashes.items() if name in mine}
         for name, file in current.items():
             if name not in old_hashes:
                 summary.added.append(name)
@@ -83,30 +124,49 @@ def refresh(
             return summary
 
         target = store.resumable(old.name if old is not None else None)
+        if target is None and part is not None and part.number > 1:
+            target = wait_for_version(store, old.name if old is not None else None, part)
         if target is None:
             target = store.new_collection()
         else:
-            summary.resumed = resume(store, target, current)
+            summary.resumed = resume(store, target, current, only=set(current) if part else None)
         done = set(summary.resumed)
         if old is not None:
             store.copy_files(old, target, [n for n in summary.unchanged if n not in done])
         to_embed = [current[n] for n in summary.added + summary.changed if n not in done]
         summary.embedded = write_new_files(target, to_embed, embedder, progress)
-        if prepare is not None:
-            prepare(target)
-        store.publish(target)
+        if part is None:
+            if prepare is not None:
+                prepare(target)
+            store.publish(target)
         summary.collection = target.name
         summary.chunks = target.count()
         summary.seconds = time.perf_counter() - started
         return summary
 
 
-def resume(store: IndexStore, target: Any, current: dict[str, SourceFile]) -> list[str]:
-    """Files a stopped refresh wrote whole into `target` that are still current; the rest of it is removed."""
+def resume(store: IndexStore, target: Any, current: dict[str, SourceFile], only: set[str] | None = None) -> list[str]:
+    """Files a stopped refresh wrote whole into `target` that are still current; the rest of it is removed
+    (with `only`, the rest among those names: a part leaves the other parts' files alone)."""
     complete = store.complete_files(target)
     kept = sorted(name for name, sha in complete.items() if name in current and current[name].sha256 == sha)
-    store.delete_files(target, sorted(set(store.file_hashes(target)) - set(kept)))
+    written = set(store.file_hashes(target))
+    store.delete_files(target, sorted((written if only is None else written & only) - set(kept)))
     return kept
+
+
+def wait_for_version(store: IndexStore, live: str | None, part: Part) -> Any:
+    """The unpublished version part 1 creates, polled for up to PART_WAIT_SECONDS."""
+    deadline = time.monotonic() + PART_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        target = store.resumable(live)
+        if target is not None:
+            return target
+    raise RagError(
+        f"Part {part} found no unpublished version to write into after {PART_WAIT_SECONDS:.0f} s: "
+        "start `rag index --part 1/N` (it creates the version), then the other parts."
+    )
 
 
 def write_new_files(target: Any, files: list[SourceFile], embedder: Any, progress: Progress | None) -> int:

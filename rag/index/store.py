@@ -46,6 +46,8 @@ class RefreshSummary:
     rebuilt_reason: str | None = None
     collection: str | None = None
     seconds: float = 0.0
+    #: False for one part of a refresh split across machines (`rag.index.refresh.Part`): it writes, never publishes.
+    published: bool = True
 
     @property
     def modified(self) -> bool:
@@ -258,11 +260,11 @@ class IndexStore:
 class IndexLock:
     """One refresh at a time per index; a second `rag index` gets a clear message."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, suffix: str = "") -> None:
         from filelock import FileLock
 
         if settings.server_mode:
-            safe = f"{settings.chroma_host}-{settings.chroma_port}-{settings.collection}"
+            safe = f"{settings.chroma_host}-{settings.chroma_port}-{settings.collection}{suffix}"
             path = Path(tempfile.gettempdir()) / f"rag-index-{safe.replace('/', '_')}.lock"
         else:
             settings.index_dir.mkdir(parents=True, exist_ok=True)
