@@ -53,6 +53,15 @@ def test_bad_question_exits_2_with_one_line(env, tmp_path, question):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("command", [["ask", "Who met?"], ["index"]])
+def test_a_missing_articles_folder_exits_2_naming_the_setting(env, tmp_path, command):
+    missing = {"RAG_SEEDS_DIR": str(tmp_path / "no-such-folder"), "RAG_INDEX_DIR": str(tmp_path / "new-index")}
+    result = rag(*command, env={**env, **missing}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no-such-folder does not exist: set RAG_SEEDS_DIR" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_bad_setting_exits_2_naming_the_variable(env, tmp_path):
     result = rag("ask", "Who?", env={**env, "RAG_TOP_K": "lots"}, cwd=tmp_path)
     assert result.returncode == 2

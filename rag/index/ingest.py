@@ -10,6 +10,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.errors import SettingsError
+
 #: Files larger than this are skipped: news articles are kilobytes, and a huge file would
 #: stall indexing for minutes while adding nothing a person asks about.
 MAX_FILE_BYTES = 2_000_000
@@ -41,6 +43,8 @@ def scan_folder(seeds_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> Scan:
     """
     scan = Scan()
     root = seeds_dir.resolve()
+    if not root.is_dir():
+        raise SettingsError(f"The articles folder {root} does not exist: set RAG_SEEDS_DIR to your news folder.")
     for path in sorted(_walk(root)):
         name = path.relative_to(root).as_posix()
         if path.is_symlink():
