@@ -62,9 +62,20 @@ def test_bad_files_are_skipped_and_named_while_the_rest_is_indexed(seeds: Path, 
         "Ankara hosted a short meeting on Tuesday.", encoding="utf-8"
     )
     (seeds / "huge.txt").write_text("word " * 2_100_000, encoding="utf-8")  # 10.5 MB
+    (seeds / "utf16.txt").write_bytes("Talks in Kyiv.".encode("utf-16"))
+    (seeds / "two\nlines.txt").write_text("A name with a line break.", encoding="utf-8")
+    with open(os.fsencode(seeds) + b"/bad\xffname.txt", "w", encoding="utf-8") as handle:
+        handle.write("A name that is not UTF-8.")
+    (seeds / ".DS_Store").write_bytes(b"\x00\x01")
+    (seeds / ".git").mkdir()
+    (seeds / ".git" / "HEAD").write_text("ref: refs/heads/main", encoding="utf-8")
 
     summary = build_pipeline(make_settings(seeds_dir=seeds)).index()
     skipped = dict(summary.skipped)
+    assert skipped["utf16.txt"].startswith("UTF-16 text")
+    assert skipped["two\nlines.txt"].startswith("file name holds a line break")
+    assert skipped["bad?name.txt"] == "file name is not UTF-8 (rename it)"
+    assert not any(name.startswith(".") for name in skipped), "hidden files and folders are ignored, not listed"
     assert skipped["empty.txt"] == "empty" and skipped["blank.txt"] == "empty"
     assert skipped["image.bin"] == "binary file"
     assert skipped["latin1.txt"].startswith("not UTF-8")
@@ -72,6 +83,27 @@ def test_bad_files_are_skipped_and_named_while_the_rest_is_indexed(seeds: Path, 
     assert skipped["huge.txt"].startswith("too large")
     assert "sub dir/Ankara report é.txt" in summary.added
     assert len(summary.added) == 6
+
+
+def test_windows_line_endings_a_byte_order_mark_and_a_text_without_full_stops_are_quoted_exactly(
+    seeds: Path, make_settings
+):
+    (seeds / "crlf.txt").write_bytes(
+        "\ufeffHarbour report\r\n2025-05-20\r\n\r\nThe ferry Aurora ran aground near Kessel Point on Monday.\r\n"
+        "Rescuers lifted 212 passengers to safety.\r\n".encode()
+    )
+    (seeds / "no-stops.txt").write_text("lorem ipsum " * 400 + "the harbour pilot Mira Okafor", encoding="utf-8")
+    pipeline = build_pipeline(make_settings(seeds_dir=seeds))
+    pipeline.index()
+
+    answer = pipeline.ask("How many passengers did rescuers lift to safety?")
+    assert not answer.refused and answer.citations[0].source == "crlf.txt" and not answer.notice
+    quote = answer.citations[0]
+    assert (seeds / "crlf.txt").read_text(encoding="utf-8")[quote.start : quote.end] == quote.quote
+    assert answer.citations[0].title == "Harbour report"
+
+    long_text = [c for c in pipeline.retrieve("harbour pilot Mira Okafor", k=20) if c.source == "no-stops.txt"]
+    assert long_text and max(len(c.text) for c in long_text) <= 1000
 
 
 def test_unreadable_file_is_skipped(seeds: Path, make_settings):

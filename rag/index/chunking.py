@@ -63,6 +63,9 @@ _ABBREVIATIONS = frozenset(
 )
 #: Neighbouring sentences on each side included in a chunk's answering context.
 WINDOW = 1
+#: A "sentence" longer than this (a file with no full stops) is cut at spaces into pieces of at most
+#: this many characters: a quote must stay readable, and the embedder reads only 256 tokens anyway.
+MAX_SENTENCE_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,20 @@ def split_sentences(raw: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def sentences(raw: str, article: ParsedArticle) -> list[tuple[int, int]]:
     """All body sentences of an article, in reading order."""
-    return [span for s, e in article.paragraphs for span in split_sentences(raw, s, e)]
+    return [
+        piece for s, e in article.paragraphs for span in split_sentences(raw, s, e) for piece in _capped(raw, *span)
+    ]
+
+
+def _capped(raw: str, start: int, end: int) -> list[tuple[int, int]]:
+    """raw[start:end] in pieces of at most MAX_SENTENCE_CHARS, cut at spaces where there are any."""
+    pieces = []
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = raw.rfind(" ", start + 1, start + MAX_SENTENCE_CHARS + 1)
+        cut = cut if cut > start else start + MAX_SENTENCE_CHARS
+        pieces.append((start, start + len(raw[start:cut].rstrip())))
+        start = cut + len(raw[cut:end]) - len(raw[cut:end].lstrip())
+    return [*pieces, (start, end)] if start < end else pieces
 
 
 def chunk_file(file: SourceFile) -> list[ChunkRecord]:

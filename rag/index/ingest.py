@@ -37,9 +37,11 @@ class Scan:
 def scan_folder(seeds_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> Scan:
     """Read every regular file under `seeds_dir`, recursing into subfolders.
 
-    Symbolic links are not followed (they could point anywhere on the machine), hidden
-    files are ignored, and files that are not UTF-8 text are skipped: a quote's offsets
-    must verify against `read_text(encoding="utf-8")`, which a guessed encoding would break.
+    Hidden files and folders are ignored, as git and file managers do (.DS_Store, a .git
+    folder, the chat's half-written uploads). Every other file we cannot use is skipped and
+    named with the reason: symbolic links are not followed (they could point anywhere on the
+    machine), and files that are not UTF-8 text are skipped, since a quote's offsets must
+    verify against `read_text(encoding="utf-8")`, which a guessed encoding would break.
     """
     scan = Scan()
     root = seeds_dir.resolve()
@@ -47,11 +49,9 @@ def scan_folder(seeds_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> Scan:
         raise SettingsError(f"The articles folder {root} does not exist: set RAG_SEEDS_DIR to your news folder.")
     for path in sorted(_walk(root)):
         name = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            scan.skipped.append((name, "symbolic link (not followed)"))
-            continue
-        if not path.is_file():
-            scan.skipped.append((name, "not a regular file"))
+        reason = _unusable(path, name)
+        if reason is not None:
+            scan.skipped.append((name.encode("utf-8", "replace").decode("utf-8"), reason))
             continue
         outcome = read_article(path, max_bytes)
         if isinstance(outcome, str):
@@ -59,6 +59,21 @@ def scan_folder(seeds_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> Scan:
         else:
             scan.files.append(SourceFile(name=name, raw=outcome[0], sha256=outcome[1]))
     return scan
+
+
+def _unusable(path: Path, name: str) -> str | None:
+    """Why a folder entry is not read as an article, or None when it may be."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not UTF-8 (rename it)"
+    if any(ch < " " or ch == "\x7f" for ch in name):
+        return "file name holds a line break or control character (rename it)"
+    if path.is_symlink():
+        return "symbolic link (not followed)"
+    if not path.is_file():
+        return "not a regular file"
+    return None
 
 
 def _walk(folder: Path):
@@ -80,6 +95,8 @@ def read_article(path: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[str, str]
         data = path.read_bytes()
     except OSError as exc:
         return f"unreadable ({exc.strerror or exc.__class__.__name__})"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 text (convert it with iconv -f UTF-16 -t UTF-8)"
     if b"\x00" in data:
         return "binary file"
     try:
@@ -88,4 +105,6 @@ def read_article(path: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[str, str]
         return "not UTF-8 text (convert it with iconv -t UTF-8)"
     if not text.strip():
         return "empty"
-    return text, hashlib.sha256(data).hexdigest()
+    # Offsets are into the text as `Path.read_text` gives it (universal newlines), which is what
+    # citations are checked against: a file saved with Windows line endings must verify too.
+    return text.replace("\r\n", "\n").replace("\r", "\n"), hashlib.sha256(data).hexdigest()

@@ -174,8 +174,9 @@ def strip_trailer(text: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Text as shown and embedded: tags removed, entities decoded, whitespace collapsed."""
-    return " ".join(html.unescape(strip_tags(text)).split())
+    """Text as shown and embedded: tags removed, entities decoded, whitespace collapsed, a byte
+    order mark (which `read_text` keeps at the start of a file) dropped."""
+    return " ".join(html.unescape(strip_tags(text)).replace("\ufeff", "").split())
 
 
 def day_number(date: str | None) -> int:
