@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from rag.answer.calibration import Thresholds, calibrated_thresholds
 from rag.answer.filters import SearchFilter
 from rag.answer.offline import OfflineAnswerer
-from rag.answer.protocol import Answerer, Question, clean_question
+from rag.answer.protocol import Answerer, Question, clean_k, clean_question
 from rag.answer.snapshot import IndexSnapshot
 from rag.answer.version_files import VersionFilesCache
 from rag.errors import IndexNotReadyError
@@ -154,7 +154,7 @@ class Pipeline:
         """The k best sentence chunks for a question, best first; `.score` is the evidence score."""
         query = clean_question(question, self.settings.max_question_chars)
         with self.store.reading():
-            ranked = self.snapshot().evidence(query, where)[: k or self.settings.top_k]
+            ranked = self.snapshot().evidence(query, where)[: clean_k(k, self.settings.top_k)]
         return [ev.chunk.model_copy(update={"score": round(ev.score, 4)}) for ev in ranked]
 
     def ask_stream(
@@ -162,7 +162,7 @@ class Pipeline:
     ) -> Iterator[Event]:
         """Events for one answer: text deltas and notices, then `Done` with the final `Answer`."""
         checked = Question(
-            clean_question(question, self.settings.max_question_chars), history, where, k or self.settings.top_k
+            clean_question(question, self.settings.max_question_chars), history, where, clean_k(k, self.settings.top_k)
         )
         with self.store.reading():
             snapshot = self.snapshot()

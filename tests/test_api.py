@@ -118,6 +118,47 @@ def test_control_characters_are_dropped_and_the_question_answered(public_api):
         assert (SEEDS / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote
 
 
+def test_bytes_that_are_not_utf8_in_a_question_are_dropped_not_a_crash(public_api):
+    """The CLI turns undecodable argv bytes into lone surrogates, which no tokenizer accepts."""
+    answer = public_api.ask("Who led the \udcff\udcfe Russian delegation?")
+    assert answer.query == "Who led the Russian delegation?" and "Vladimir Medinsky" in answer.text
+
+
+@pytest.mark.parametrize("k", ["5", 2.5, 0, -1, 51, True])
+def test_a_bad_k_is_a_question_error_naming_the_range(public_api, k):
+    with pytest.raises(public_api.QuestionError, match="from 1 to 50"):
+        public_api.ask("Who headed the Russian delegation?", k=k)
+    with pytest.raises(public_api.QuestionError, match="from 1 to 50"):
+        public_api.retrieve("Who headed the Russian delegation?", k=k)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"date_from": "2025/05/16"},
+        {"date_to": "16 May 2025"},
+        {"date_from": 20250516},
+        {"date_from": "2025-02-30"},
+        {"sources": [5]},
+        {"sources": 5},
+    ],
+)
+def test_filters_of_the_wrong_form_are_question_errors_not_ignored(public_api, filters):
+    with pytest.raises(public_api.QuestionError, match=r"YYYY-MM-DD|file names"):
+        public_api.ask("Who headed the Russian delegation?", **filters)
+
+
+def test_one_source_may_be_a_string_and_no_sources_means_no_limit(public_api):
+    one = public_api.retrieve("Medinsky", k=20, sources="001_a39661892d0812d2.txt")
+    assert {c.source for c in one} == {"001_a39661892d0812d2.txt"}
+    assert public_api.retrieve("Medinsky", k=20, sources=[]) == public_api.retrieve("Medinsky", k=20)
+
+
+def test_history_that_is_not_a_list_is_ignored(public_api):
+    answer = public_api.ask("Who headed the Russian delegation?", history=5)
+    assert answer.text == public_api.ask("Who headed the Russian delegation?").text
+
+
 def test_sql_shaped_input_is_just_text(public_api):
     """Nothing builds SQL from a question; it is searched like any words ("table" occurs in the seeds)."""
     before = public_api.retrieve("Who headed the Russian delegation?")

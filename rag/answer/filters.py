@@ -8,11 +8,16 @@ sentence however large the corpus is.
 
 from __future__ import annotations
 
+import datetime
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from rag.errors import QuestionError
 from rag.index.parsing import day_number
+
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
 
 
 @dataclass(frozen=True)
@@ -27,8 +32,21 @@ class SearchFilter:
     def of(
         cls, sources: Iterable[str] | None = None, date_from: str | None = None, date_to: str | None = None
     ) -> SearchFilter | None:
-        """A filter, or None when nothing is limited (the fast unfiltered path)."""
-        chosen = frozenset(sources) if sources is not None else None
+        """A filter, or None when nothing is limited (the fast unfiltered path); QuestionError for
+        a date that is not YYYY-MM-DD or a source that is not a file name.
+
+        One file name may be given as a string; no files (an empty list, as a chat with nothing
+        ticked sends) means no limit, as in the chat.
+        """
+        names = [sources] if isinstance(sources, str) else sources
+        if names is not None and not isinstance(names, Iterable):
+            raise QuestionError(f"sources must be a list of article file names (got {sources!r}).")
+        listed = list(names or [])
+        if not all(isinstance(name, str) and name for name in listed):
+            raise QuestionError(f"sources must be article file names (got {listed!r}).")
+        chosen = frozenset(listed) or None
+        for name, value in (("date_from", date_from), ("date_to", date_to)):
+            _check_date(name, value)
         if chosen is None and not date_from and not date_to:
             return None
         return cls(chosen, date_from or None, date_to or None)
@@ -57,3 +75,15 @@ class SearchFilter:
         if self.date_from and day < day_number(self.date_from):
             return False
         return not (self.date_to and not 0 < day <= day_number(self.date_to))
+
+
+def _check_date(name: str, value: object) -> None:
+    """QuestionError unless `value` is empty or a real date written YYYY-MM-DD (the stored form)."""
+    if value is None or value == "":
+        return
+    try:
+        ok = isinstance(value, str) and bool(_ISO_DATE.fullmatch(value)) and bool(datetime.date.fromisoformat(value))
+    except ValueError:
+        ok = False
+    if not ok:
+        raise QuestionError(f"{name} must be a date written YYYY-MM-DD, such as 2025-05-16 (got {value!r}).")

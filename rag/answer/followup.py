@@ -28,8 +28,9 @@ ANSWER_WORDS = 30
 
 
 def turns(history: Sequence[Any] | None) -> list[tuple[str, str]]:
-    """(question, answer) pairs from pairs or from Gradio-style role/content messages."""
-    if not history:
+    """(question, answer) pairs from pairs or from Gradio-style role/content messages; anything
+    else (a string, a number, items of other shapes) holds no turns."""
+    if not history or not isinstance(history, (list, tuple)):
         return []
     pairs: list[tuple[str, str]] = []
     pending: str | None = None

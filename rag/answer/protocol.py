@@ -18,7 +18,10 @@ from rag.errors import QuestionError
 from rag.models import Event
 from rag.prompts import fill
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates too: the CLI gets them for bytes that are not UTF-8, and no tokenizer takes them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+#: Most sources a question may ask for (the CLI's and the settings' limit too).
+MAX_K = 50
 
 
 def clean_question(question: object, limit: int) -> str:
@@ -31,6 +34,15 @@ def clean_question(question: object, limit: int) -> str:
     if len(text) > limit:
         raise QuestionError(fill("too_long", length=f"{len(text):,}", limit=f"{limit:,}"))
     return text
+
+
+def clean_k(k: object, default: int) -> int:
+    """How many sources to return: `default` for None, else a whole number from 1 to MAX_K, or QuestionError."""
+    if k is None:
+        return default
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise QuestionError(f"k must be a whole number from 1 to {MAX_K} (got {k!r}).")
+    return k
 
 
 @dataclass(frozen=True)
