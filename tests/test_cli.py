@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,20 @@ def test_a_missing_articles_folder_exits_2_naming_the_setting(env, tmp_path, com
     assert result.returncode == 2
     assert "no-such-folder does not exist: set RAG_SEEDS_DIR" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_damaged_or_unusable_index_folder_is_one_line_saying_what_to_do(env, tmp_path, index_dir):
+    damaged = tmp_path / "damaged"
+    shutil.copytree(index_dir, damaged)
+    (damaged / "chroma.sqlite3").write_bytes(b"not a database at all" * 10)
+    result = rag("ask", "Who met?", env={**env, "RAG_INDEX_DIR": str(damaged)}, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "is damaged; delete that folder and run `rag index`" in result.stderr
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("", encoding="utf-8")
+    result = rag("ask", "Who met?", env={**env, "RAG_INDEX_DIR": str(a_file)}, cwd=tmp_path)
+    assert result.returncode == 2 and "RAG_INDEX_DIR" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_bad_setting_exits_2_naming_the_variable(env, tmp_path):

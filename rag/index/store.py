@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.errors import IndexLockedError, IndexNotReadyError, StoreUnavailableError
+from rag.errors import IndexLockedError, IndexNotReadyError, SettingsError, StoreUnavailableError
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class RefreshSummary:
 def make_client(settings: Settings) -> Any:
     """A Chroma client: HTTP when a host is set, else persistent in `index_dir`."""
     import chromadb
+    import chromadb.errors
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
@@ -70,8 +71,20 @@ def make_client(settings: Settings) -> Any:
                 f"Cannot reach the Chroma server at {where} ({exc.__class__.__name__}). "
                 "Start it with `chroma run --host HOST --port PORT`, or unset RAG_CHROMA_HOST."
             ) from None
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+    folder = settings.index_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(
+            f"RAG_INDEX_DIR {folder} cannot hold the index ({exc.strerror or exc.__class__.__name__}): "
+            "set it to a folder this user can write."
+        ) from None
+    try:
+        return chromadb.PersistentClient(path=str(folder), settings=chroma_settings)
+    except chromadb.errors.ChromaError as exc:
+        raise StoreUnavailableError(
+            f"The index in {folder} cannot be opened ({exc}): it is damaged; delete that folder and run `rag index`."
+        ) from None
 
 
 def writing_order(places: Sequence[tuple[str, int]]) -> list[int]:
@@ -101,6 +114,7 @@ class IndexStore:
     def reading(self) -> Iterator[None]:
         """Chroma calls inside turn a lost connection into one clear error (a question's reads
         go to the collection directly, so `Pipeline` answers inside this)."""
+        import chromadb.errors
         import httpx
 
         try:
@@ -109,6 +123,8 @@ class IndexStore:
             raise StoreUnavailableError(
                 f"Chroma at {self.where} is unavailable ({exc.__class__.__name__}); is the server running?"
             ) from None
+        except chromadb.errors.InternalError as exc:
+            raise StoreUnavailableError(f"Chroma at {self.where} failed ({exc}); the index may be damaged.") from None
 
     def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a Chroma call, turning connection failures into one clear error."""
