@@ -114,6 +114,7 @@ class Pipeline:
                 raise
             if self._snapshot is not None and self._snapshot.version == collection.name:
                 return self._snapshot
+            self._check_model(collection)
             aside = self._building_failed != collection.name
             if self._snapshot is not None and aside and not self.version_files.ready(collection.name):
                 # another machine published it: build its keyword files aside while the
@@ -126,6 +127,17 @@ class Pipeline:
             # in server mode no local `rag index` prunes: drop what neither version uses
             self.version_files.prune({collection.name, previous})
             return self._snapshot
+
+    def _check_model(self, collection: Any) -> None:
+        """IndexNotReadyError when the version was embedded by another model than the one that
+        embeds the questions: the vectors would not be comparable, and answers silently wrong."""
+        built_with = (collection.metadata or {}).get("embed_model")
+        if built_with != self.store.embed_model_id:
+            raise IndexNotReadyError(
+                f"The index in {self.store.where} was built with the embedding model {built_with}, but questions "
+                f"are embedded with {self.store.embed_model_id}: run `rag index` to rebuild it, or set RAG_EMBEDDING "
+                "back."
+            )
 
     def _build_aside(self, collection: Any) -> None:
         """Build a new version's keyword files in a thread (one at a time); called under the lock."""

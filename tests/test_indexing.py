@@ -159,6 +159,8 @@ def test_switching_to_openai_embeddings_rebuilds_the_index(seeds, make_settings,
     settings = make_settings(seeds_dir=seeds)
     build_pipeline(settings).index()
     openai = build_pipeline(make_settings(seeds_dir=seeds, embedding="openai", openai_base_url=fake_llm.url, llm="off"))
+    with pytest.raises(IndexNotReadyError, match="built with the embedding model all-MiniLM-L6-v2-onnx-int8"):
+        openai.ask("Which Turkish minister did the Russian delegation meet?")  # not silently wrong vectors
     summary = openai.index()
     assert summary.rebuilt_reason == (
         "embedding model changed (all-MiniLM-L6-v2-onnx-int8 -> openai:text-embedding-3-small)"
