@@ -79,11 +79,35 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("seeds_dir", "index_dir", mode="before")
+    @classmethod
+    def _folder_not_blank(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty; unset it for the default, or name a folder")
+        return value
+
+    @field_validator("feedback_path")
+    @classmethod
+    def _feedback_is_a_file(cls, value: Path | None) -> Path | None:
+        if value is not None and value.is_dir():
+            raise ValueError(f"{value} is a folder; name a file such as {value / 'feedback.jsonl'}")
+        return value
+
     @field_validator("openai_base_url")
     @classmethod
-    def _url_has_scheme(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
+    def _url_is_usable(cls, value: str | None) -> str | None:
+        import httpx
+
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://, e.g. http://127.0.0.1:11434/v1")
+        try:
+            host = httpx.URL(value).host
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"is not a usable URL ({exc}), e.g. http://127.0.0.1:11434/v1") from None
+        if not host:
+            raise ValueError("names no host, e.g. http://127.0.0.1:11434/v1")
         return value
 
     @property
@@ -124,6 +148,8 @@ def load_settings(**overrides: Any) -> Settings:
     """
     try:
         return Settings(**overrides)
+    except UnicodeDecodeError:
+        raise SettingsError("The .env file is not UTF-8 text: save it as UTF-8.") from None
     except ValidationError as exc:
         problems = "; ".join(f"{_env_name(err['loc'])}: {err['msg']}" for err in exc.errors())
         raise SettingsError(f"Bad setting ({problems}). Fix it in the environment or .env.") from None

@@ -43,6 +43,11 @@ def test_blank_values_mean_unset(monkeypatch):
         ("RAG_LLM_TIMEOUT", "-1", "RAG_LLM_TIMEOUT"),
         ("OPENAI_BASE_URL", "localhost:8080", "http://"),
         ("RAG_EMBEDDING", "word2vec", "RAG_EMBEDDING"),
+        ("OPENAI_BASE_URL", "http://[::1/v1", "not a usable URL"),
+        ("OPENAI_BASE_URL", "http://", "names no host"),
+        ("RAG_INDEX_DIR", "", "RAG_INDEX_DIR: Value error, is empty"),
+        ("RAG_SEEDS_DIR", " ", "RAG_SEEDS_DIR: Value error, is empty"),
+        ("RAG_FEEDBACK_PATH", "/tmp", "is a folder; name a file"),
     ],
 )
 def test_bad_values_fail_with_the_variable_and_a_fix(monkeypatch, name, value, mentions):
@@ -50,6 +55,13 @@ def test_bad_values_fail_with_the_variable_and_a_fix(monkeypatch, name, value, m
     with pytest.raises(SettingsError, match=r"Fix it in the environment or \.env") as info:
         load_settings(_env_file=None)
     assert mentions in str(info.value)
+
+
+def test_an_env_file_that_is_not_utf8_is_one_clear_error(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_bytes(b"\xff\xfeRAG_TOP_K=3\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SettingsError, match="not UTF-8 text"):
+        load_settings()
 
 
 def test_env_file_is_read(tmp_path, monkeypatch):
