@@ -76,6 +76,22 @@ def test_an_index_without_version_files_gets_them_from_the_store_once(seeds: Pat
     assert _answers(build_pipeline(settings)) == expected, "the second process finds the files"
 
 
+@pytest.mark.parametrize("damage", ["delete", "truncate"])
+def test_damaged_version_files_are_built_again_not_reported(seeds: Path, make_settings, damage):
+    settings = make_settings(seeds_dir=seeds)
+    indexer = build_pipeline(settings)
+    indexer.index()
+    expected = _answers(indexer)
+    (ids,) = (settings.index_dir / "keyword-index").glob("*/ids.npy")
+    if damage == "delete":
+        ids.unlink()
+    else:
+        ids.write_bytes(ids.read_bytes()[:40])
+
+    assert _answers(build_pipeline(settings)) == expected
+    assert ids.is_file() and len(ids.read_bytes()) > 40
+
+
 def test_stored_word_statistics_equal_those_computed_from_the_text(pipeline):
     """The lexicon a serving process loads gives the IDF, vocabularies and prefixes of one built from the text."""
     snapshot = pipeline.snapshot()

@@ -259,7 +259,8 @@ class VersionFilesCache:
         return target
 
     def load(self, store: Any, collection: Any) -> VersionFiles:
-        """The files of this collection (built first when this machine has none yet)."""
+        """The files of this collection (built first when this machine has none yet, and again
+        when they are unreadable: a deleted or truncated file is repaired, not reported)."""
         try:
             folder = self.ensure(store, collection)
         except OSError as exc:
@@ -269,9 +270,14 @@ class VersionFilesCache:
             ) from None
         try:
             return VersionFiles(folder)
+        except (OSError, ValueError, KeyError) as exc:  # a cache of the store: built again, once
+            log.warning("The keyword files in %s are unreadable (%s); building them again from the store.", folder, exc)
+        try:
+            return VersionFiles(self.ensure(store, collection, rebuild=True))
         except (OSError, ValueError, KeyError) as exc:
             raise IndexNotReadyError(
-                f"The keyword files of {collection.name} in {folder} are unreadable ({exc}); delete the folder."
+                f"The keyword files of {collection.name} in {folder} are unreadable ({exc}) even when built again; "
+                "check that RAG_INDEX_DIR is writable and has free space."
             ) from None
 
     def prune(self, keep: set[str]) -> None:
