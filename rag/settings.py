@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rag.errors import SettingsError
@@ -110,6 +110,12 @@ class Settings(BaseSettings):
             raise ValueError("names no host, e.g. http://127.0.0.1:11434/v1")
         return value
 
+    @model_validator(mode="after")
+    def _llm_on_has_an_endpoint(self) -> Settings:
+        if self.llm == "on" and self.openai_api_key is None and self.openai_base_url is None:
+            raise ValueError("RAG_LLM=on needs OPENAI_API_KEY or OPENAI_BASE_URL (or RAG_LLM=auto to answer offline)")
+        return self
+
     @property
     def server_mode(self) -> bool:
         """True when the index lives in a Chroma server rather than `index_dir`."""
@@ -151,5 +157,7 @@ def load_settings(**overrides: Any) -> Settings:
     except UnicodeDecodeError:
         raise SettingsError("The .env file is not UTF-8 text: save it as UTF-8.") from None
     except ValidationError as exc:
-        problems = "; ".join(f"{_env_name(err['loc'])}: {err['msg']}" for err in exc.errors())
+        problems = "; ".join(
+            f"{_env_name(err['loc'])}: {err['msg']}" if err["loc"] else err["msg"] for err in exc.errors()
+        )
         raise SettingsError(f"Bad setting ({problems}). Fix it in the environment or .env.") from None

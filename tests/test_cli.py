@@ -61,6 +61,9 @@ def test_a_missing_articles_folder_exits_2_naming_the_setting(env, tmp_path, com
     assert result.returncode == 2
     assert "no-such-folder does not exist: set RAG_SEEDS_DIR" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    (tmp_path / "a-file.txt").write_text("not a folder", encoding="utf-8")
+    result = rag(*command, env={**env, **missing, "RAG_SEEDS_DIR": str(tmp_path / "a-file.txt")}, cwd=tmp_path)
+    assert result.returncode == 2 and "a-file.txt is a file, not a folder" in result.stderr
 
 
 def test_a_damaged_or_unusable_index_folder_is_one_line_saying_what_to_do(env, tmp_path, index_dir):

@@ -48,6 +48,7 @@ def test_blank_values_mean_unset(monkeypatch):
         ("RAG_INDEX_DIR", "", "RAG_INDEX_DIR: Value error, is empty"),
         ("RAG_SEEDS_DIR", " ", "RAG_SEEDS_DIR: Value error, is empty"),
         ("RAG_FEEDBACK_PATH", "/tmp", "is a folder; name a file"),
+        ("RAG_LLM", "on", "RAG_LLM=on needs OPENAI_API_KEY or OPENAI_BASE_URL"),
     ],
 )
 def test_bad_values_fail_with_the_variable_and_a_fix(monkeypatch, name, value, mentions):

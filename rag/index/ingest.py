@@ -46,7 +46,8 @@ def scan_folder(seeds_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> Scan:
     scan = Scan()
     root = seeds_dir.resolve()
     if not root.is_dir():
-        raise SettingsError(f"The articles folder {root} does not exist: set RAG_SEEDS_DIR to your news folder.")
+        problem = "is a file, not a folder" if root.exists() else "does not exist"
+        raise SettingsError(f"The articles folder {root} {problem}: set RAG_SEEDS_DIR to your news folder.")
     for path in sorted(_walk(root)):
         name = path.relative_to(root).as_posix()
         reason = _unusable(path, name)
