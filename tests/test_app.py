@@ -81,6 +81,20 @@ def test_a_dislike_and_its_correction_are_two_lines_for_one_answer(make_settings
     assert feedback_file(pipeline.settings) == tmp_path / "fb.jsonl"
 
 
+def test_feedback_that_cannot_be_saved_is_a_message_not_a_crash(make_settings, index_dir, tmp_path):
+    from rag.pipeline import build_pipeline
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("", encoding="utf-8")  # the feedback file's folder would have to be this file
+    pipeline = build_pipeline(make_settings(index_dir=index_dir, feedback_path=blocked / "fb.jsonl"))
+    *_, records = last(respond(pipeline, "Who headed the Russian delegation?", [], [], [], "any", "any", 5))
+    key, show, status = rate(pipeline, records, 1, False)
+    assert (key, show) == (None, False) and status.startswith("Could not save the feedback")
+    assert "RAG_FEEDBACK_PATH" in status
+    text, status = send_correction(pipeline, records, "1", "Vladimir Medinsky")
+    assert text == "Vladimir Medinsky" and status.startswith("Could not save the feedback"), "the typed text is kept"
+
+
 @pytest.mark.parametrize(
     ("host", "share", "auth", "allowed"),
     [

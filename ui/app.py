@@ -110,6 +110,20 @@ def show_article(pipeline: Pipeline, citations: list[dict[str, Any]], picked: in
 RATING = {True: "up", False: "down"}
 
 
+def _save(pipeline: Pipeline, line: dict[str, Any]) -> str | None:
+    """Append a feedback line; the message to show instead of a traceback when it cannot be written."""
+    from filelock import Timeout
+
+    path = feedback.feedback_file(pipeline.settings)
+    try:
+        feedback.append(path, line)
+    except (OSError, Timeout) as exc:
+        log.warning("feedback not saved to %s: %s", path, exc)
+        reason = getattr(exc, "strerror", None) or exc
+        return f"Could not save the feedback to {path} ({reason}); check RAG_FEEDBACK_PATH."
+    return None
+
+
 def rate(pipeline: Pipeline, records: dict[str, Any], index: Any, liked: Any) -> tuple[str | None, bool, str]:
     """Store a 👍/👎 (or its removal) at once; returns (answer awaiting a correction, show the box, status).
 
@@ -121,7 +135,9 @@ def rate(pipeline: Pipeline, records: dict[str, Any], index: Any, liked: Any) ->
     if record is None:
         return None, False, "There is no answer to rate in that message."
     rating = RATING.get(liked, "cleared") if isinstance(liked, bool) else "cleared"
-    feedback.append(feedback.feedback_file(pipeline.settings), feedback.entry(record, rating))
+    failed = _save(pipeline, feedback.entry(record, rating))
+    if failed:
+        return None, False, failed
     if rating == "down":
         return key, True, "Thanks. What was wrong? Type the right answer if you know it, then Send."
     return None, False, "Thanks for the feedback." if rating == "up" else "Rating removed."
@@ -132,7 +148,9 @@ def send_correction(pipeline: Pipeline, records: dict[str, Any], pending: str | 
     record = (records or {}).get(pending or "")
     if record is None:
         return text, "Click 👎 on an answer first."
-    feedback.append(feedback.feedback_file(pipeline.settings), feedback.entry(record, "down", text))
+    failed = _save(pipeline, feedback.entry(record, "down", text))
+    if failed:
+        return text, failed
     saved = "Saved your correction" if text.strip() else "Saved"
     return "", f"{saved}, thank you. `rag feedback export` turns corrections into gold questions."
 
