@@ -103,6 +103,42 @@ def test_date_lines_in_common_formats(line, expected):
     assert as_date(line) == expected
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Published: 16 August 2002 14:05 GMT", "2002-08-16"),
+        ("Updated 3:05 PM ET, Mon March 27, 2017", "2017-03-27"),
+        ("Date: 2024-03-12", "2024-03-12"),
+        ("Published in 2017 by the ministry, the report said little new", None),
+        ("Posted on 3 May 2019, the letter reached him a week later.", None),
+    ],
+)
+def test_labelled_date_lines_date_the_article(line, expected):
+    article = parse_article(f"Storm hits the coast\n{line}\n\nThe storm reached the coast on Tuesday.\n")
+    assert article.date == expected
+
+
+def test_markdown_front_matter_and_headings_give_the_metadata_not_body_text():
+    raw = (
+        '---\ntitle: "Flood waters rise in Dresden"\ndate: 2002-08-16T10:00:00Z\nauthor: Jane Doe\n'
+        "url: https://example.com/flood\ntags: [floods, germany]\n---\n\n# Flood waters rise in Dresden\n\n"
+        "Flood waters in Dresden rose to a record 9.4 metres on Friday.\n\n## Evacuations\n\n"
+        "Thousands of residents were evacuated.\n"
+    )
+    article = parse_article(raw)
+    assert (article.title, article.date, article.url) == (
+        "Flood waters rise in Dresden",
+        "2002-08-16",
+        "https://example.com/flood",
+    )
+    assert [raw[s:e] for s, e in article.paragraphs] == [
+        "Flood waters in Dresden rose to a record 9.4 metres on Friday.",
+        "Thousands of residents were evacuated.",
+    ]
+    assert article.dropped[0][0] == "front matter" and ("heading", "## Evacuations") in article.dropped
+    assert parse_article("# Storm hits the coast\n\nThe storm reached the coast.\n").title == "Storm hits the coast"
+
+
 def test_what_the_parser_leaves_out_is_reported_and_list_items_are_body():
     raw = (
         "Storm hits the coast\n2024/1/9\n\nThe storm reached the coast on Tuesday.\n"

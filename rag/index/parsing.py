@@ -25,6 +25,15 @@ _DATELINE = re.compile(r"\A[A-Z][A-Z .'-]+, [A-Z][a-z]+ \d{1,2}\. /[A-Z]+/\.\s+"
 _TRAILER = re.compile(r"/rel\s*\Z")
 _TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 _SENTENCE_END = '.!?"”’):;…'
+#: A YAML front matter block opening a Markdown file (Hugo, Jekyll, exported CMS pages).
+_FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\n(?P<body>(?:.*\n){0,60}?)(?:---|\.\.\.)[ \t]*(?:\n|\Z)")
+_FIELD = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*?)\s*$", re.M)
+#: A Markdown heading marker ("## Reaction"): not part of the heading's words.
+_HASHES = re.compile(r"\A#{1,6}\s+")
+#: A date line with a label: "Published: 16 August 2002 14:05 GMT", "Updated 3:05 PM ET, Mon March 27, 2017".
+_LABELLED_DATE = re.compile(
+    r"(?i)\A(?:first |last )?(?:published|updated|posted|date[d]?)(?: on)?\s*:?\s+(?P<value>.{6,60})\Z"
+)
 #: A line longer than this is a paragraph, never a caption: a credit closing it ("… page20)",
 #: "… contributed reporting.") is left out, the paragraph kept.
 CAPTION_MAX = 300
@@ -63,21 +72,51 @@ def _is_heading(text: str) -> bool:
     return text[-1] not in _SENTENCE_END and len(text) <= 160 and len(text.split()) <= 20
 
 
-def as_date(line: str) -> str | None:
+def as_date(line: str, labelled: bool = False) -> str | None:
     """The ISO date a line consists of ("May 15, 2025", "12 March 2024", "2017/2/7"), or None.
 
     Parsed with dateutil; only short lines that hold a four-digit year count, so prose
-    and headlines with a number in them are not taken for dates.
+    and headlines with a number in them are not taken for dates. After a label that says it
+    is a date ("Published:"), words around it are allowed ("3:05 PM ET, Mon March 27, 2017").
     """
-    if len(line) > 40 or not _YEAR_IN.search(line) or not any(ch.isdigit() for ch in _YEAR_IN.sub("", line)):
+    if len(line) > (60 if labelled else 40) or not _YEAR_IN.search(line):
+        return None
+    if not any(ch.isdigit() for ch in _YEAR_IN.sub("", line)):
         return None
     from dateutil import parser
 
     try:
-        parsed = parser.parse(line, fuzzy=False, dayfirst=False)
+        parsed = parser.parse(line, fuzzy=labelled, dayfirst=False, ignoretz=True)
     except (ValueError, OverflowError):
         return None
     return parsed.date().isoformat()
+
+
+def _line_date(text: str) -> str | None:
+    """The date a line gives, bare or after a label (a label line ending like a sentence is prose)."""
+    labelled = None if text.endswith((".", "!", "?")) else _LABELLED_DATE.match(text)
+    return as_date(labelled.group("value"), labelled=True) if labelled else as_date(text)
+
+
+def _front_matter(raw: str, art: ParsedArticle) -> int:
+    """Read a leading YAML front matter block into the title, date and URL; where the text after it starts.
+
+    Only flat `key: value` lines are read (no YAML library: the fields a news export writes are
+    flat), and the block is reported as left out.
+    """
+    match = _FRONT_MATTER.match(raw)
+    if match is None:
+        return 0
+    fields = {m.group("key").lower(): m.group("value").strip("'\"") for m in _FIELD.finditer(match.group("body"))}
+    art.title = clean_text(fields.get("title") or fields.get("headline") or "") or None
+    for key in ("date", "published", "publish_date", "pubdate", "created"):
+        value = fields.get(key, "")
+        art.date = art.date or (value[:10] if re.fullmatch(r"\d{4}-\d\d-\d\d(?:[T ].*)?", value) else as_date(value))
+    url = fields.get("url") or fields.get("link") or fields.get("canonical_url") or ""
+    art.url = url if _URL_LINE.fullmatch(url) else None
+    lines = match.group("body").count("\n")
+    art.dropped.append(("front matter", f"{lines} lines of metadata (title, date, …)"))
+    return match.end()
 
 
 def _left_out(text: str) -> str | None:
@@ -112,8 +151,8 @@ def _closing_credit(text: str) -> int | None:
 def parse_article(raw: str) -> ParsedArticle:
     """Split a raw article into metadata and body paragraph ranges."""
     art = ParsedArticle()
-    pos = 0
-    match = _DATE_PREFIX.match(raw)
+    pos = _front_matter(raw, art)
+    match = _DATE_PREFIX.match(raw, pos)
     if match:
         art.date = match.group(1)
         pos = match.end()
@@ -132,7 +171,7 @@ def parse_article(raw: str) -> ParsedArticle:
         if _URL_LINE.fullmatch(text):
             art.url = art.url or text
             continue
-        date = None if seen_body and art.date else as_date(text)
+        date = None if seen_body and art.date else _line_date(text)
         if date:
             art.date = art.date or date
             continue
@@ -140,9 +179,9 @@ def parse_article(raw: str) -> ParsedArticle:
         if why:
             art.dropped.append((why, text))
             continue
-        if _is_heading(text):
+        if _is_heading(text) or _HASHES.match(text):
             if not seen_body and art.title is None:
-                art.title = clean_text(text)
+                art.title = clean_text(_HASHES.sub("", text))
             else:
                 art.dropped.append(("heading", text))
             continue
