@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from rag.errors import QuestionError, RagError, SettingsError
+from rag.errors import InputError, RagError, SettingsError
+
+if TYPE_CHECKING:
+    from rag.evaluation.corpora import Corpus
 
 #: Exit codes: 1 for a failure of the system, 2 for input the user can fix.
 EXIT_FAILURE, EXIT_BAD_INPUT = 1, 2
@@ -24,7 +26,7 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (QuestionError, SettingsError) as exc:
+        except InputError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(EXIT_BAD_INPUT)
         except RagError as exc:
@@ -231,10 +233,9 @@ def serve(host: str, port: int) -> None:
             f"--host {host} would open the API to other machines; set RAG_API_KEY to require "
             "'Authorization: Bearer <key>', or use --host 127.0.0.1."
         )
-    import uvicorn
+    from rag.serve import MODEL_PREFIX, build_app, listen, run
 
-    from rag.serve import MODEL_PREFIX, build_app
-
+    sockets = listen(host, port)  # a port in use is one line now, before loading anything or saying "API on"
     pipeline = _pipeline()
     pipeline.snapshot()  # load the index now, so the first request does not wait for it
     keyed = "; key required" if api_key else ""
@@ -242,7 +243,7 @@ def serve(host: str, port: int) -> None:
         f"OpenAI-compatible API on http://{host}:{port}/v1 (model {MODEL_PREFIX}{pipeline.mode}{keyed}). "
         "Ctrl+C stops it."
     )
-    uvicorn.run(build_app(pipeline, api_key), host=host, port=port, log_level="warning")
+    run(build_app(pipeline, api_key), sockets)
 
 
 @main.command("eval")
@@ -302,21 +303,35 @@ def eval_command(
     check_path: Path | None,
     calibrate: bool,
 ) -> None:
-    """Score the system against gold answers and write a report to --out."""
+    """Score the system against gold answers and write a report to --out.
+
+    Every file and folder given is checked before anything is indexed or asked, so a mistake
+    in one is one line now rather than a traceback after minutes of evaluating.
+    """
+    from rag.evaluation.corpora import load_corpus
+    from rag.evaluation.inputs import read_summary, read_thresholds
+    from rag.evaluation.run import RATES
+
     if bool(gold_path) == bool(corpus_dirs):
         raise click.UsageError("Give either --gold FILE or one or more --corpus DIR.")
+    if calibrate and not corpus_dirs:
+        raise click.UsageError("--calibrate needs one or more --corpus DIR.")
+    if compare_path and not gold_path:
+        raise click.UsageError("--compare works with --gold FILE (one summary to compare against).")
+    _check_out(out)
+    metrics = [name for name, _, _ in RATES]
+    thresholds = read_thresholds(check_path, bool(corpus_dirs), metrics) if check_path else None
+    old = read_summary(compare_path) if compare_path else None
+    corpora = [load_corpus(d) for d in corpus_dirs]
     if calibrate:
-        if not corpus_dirs:
-            raise click.UsageError("--calibrate needs one or more --corpus DIR.")
-        _calibrate(corpus_dirs, out)
-    thresholds = _read_json(check_path) if check_path else None
+        _calibrate(corpora, out)
     if gold_path:
         from rag.settings import load_settings
 
-        summary = _eval_one(load_settings(), gold_path, out, k, _read_json(compare_path) if compare_path else None)
+        summary = _eval_one(load_settings(), gold_path, out, k, old)
         failures = _gate(summary, thresholds) if thresholds is not None else []
     else:
-        failures = _eval_corpora(corpus_dirs, split, out, k, thresholds)
+        failures = _eval_corpora(corpora, split, out, k, thresholds)
     for failure in failures:
         click.echo(f"Below threshold: {failure}", err=True)
     if failures:
@@ -325,11 +340,11 @@ def eval_command(
         click.echo(f"All gated metrics within thresholds ({check_path}).")
 
 
-def _calibrate(corpus_dirs: tuple[Path, ...], out: Path) -> None:
+def _calibrate(corpora: list[Corpus], out: Path) -> None:
     """Pick the thresholds on every corpus's gold split together, store them, plot the trade-off."""
     from rag.answer.calibration import CALIBRATION_FILE, save
     from rag.evaluation import calibrate
-    from rag.evaluation.corpora import corpus_settings, load_corpus
+    from rag.evaluation.corpora import corpus_settings
     from rag.evaluation.gold import load_gold
     from rag.pipeline import build_pipeline
     from rag.settings import load_settings
@@ -337,7 +352,7 @@ def _calibrate(corpus_dirs: tuple[Path, ...], out: Path) -> None:
     settings = load_settings()
     found: list[calibrate.Point] = []
     model_id = ""
-    for corpus in [load_corpus(d) for d in corpus_dirs]:
+    for corpus in corpora:
         pipeline = build_pipeline(corpus_settings(settings, corpus))
         pipeline.index()
         model_id = pipeline.embedder.model_name
@@ -365,18 +380,15 @@ def _gate(summary: dict[str, Any], thresholds: dict[str, Any], label: str = "") 
     return [f"{label}{failure}" for failure in check_thresholds(summary, thresholds)]
 
 
-def _eval_corpora(
-    corpus_dirs: tuple[Path, ...], split: str, out: Path, k: int, thresholds: dict[str, Any] | None
-) -> list[str]:
+def _eval_corpora(corpora: list[Corpus], split: str, out: Path, k: int, thresholds: dict[str, Any] | None) -> list[str]:
     """Score each corpus (gold and/or held-out), print them side by side, gate the gold splits."""
     from rich.console import Console
     from rich.table import Table
 
-    from rag.evaluation.corpora import SPLITS, corpus_settings, load_corpus, overview_markdown, overview_rows
+    from rag.evaluation.corpora import SPLITS, corpus_settings, overview_markdown, overview_rows
     from rag.settings import load_settings
 
     settings = load_settings()
-    corpora = [load_corpus(d) for d in corpus_dirs]
     summaries: dict[str, dict[str, Any]] = {}
     failures: list[str] = []
     for corpus in corpora:
@@ -463,19 +475,28 @@ def feedback() -> None:
 )
 @friendly
 def feedback_export(out: Path, feedback_path: Path | None) -> None:
-    """Write the 👎 answers that carry a correction as gold questions for `rag eval --gold OUT`."""
+    """Write the 👎 answers that carry a correction as gold questions for `rag eval --gold OUT`.
+
+    A --feedback file that does not exist is a typo, not "no feedback yet", so it is an error
+    and OUT is left as it was; the configured file may not exist yet (nobody has rated).
+    """
     from rag.evaluation.gold import load_gold
     from rag.feedback import export, feedback_file
     from rag.settings import load_settings
 
+    if feedback_path is not None and not feedback_path.is_file():
+        raise InputError(f"--feedback {feedback_path}: no such file.")
+    _check_out(out)
     settings = load_settings()
     source = feedback_path or feedback_file(settings)
-    written, read = export(source, out, settings.seeds_dir)
-    if written:
+    done = export(source, out, settings.seeds_dir)
+    if done.written:
         load_gold(out, settings.seeds_dir)  # the file must be one `rag eval --gold` accepts
+    message = f"Wrote {done.written} gold questions to {out} from {done.read} feedback lines in {source}"
+    if done.skipped:
+        message += f", skipping {done.skipped} lines that are not ratings (cut short or of another shape)"
     click.echo(
-        f"Wrote {written} gold questions to {out} from {read} feedback lines in {source}"
-        + (f"; score them with `rag eval --gold {out}`." if written else " (no 👎 with a correction yet).")
+        message + (f"; score them with `rag eval --gold {out}`." if done.written else " (no 👎 with a correction yet).")
     )
 
 
@@ -483,11 +504,11 @@ def _num(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise RagError(f"Cannot read {path}: {exc}") from None
+def _check_out(path: Path) -> None:
+    """Fail before the work, not after it, when `path` cannot be created because a folder above it is a file."""
+    blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:
+        raise InputError(f"--out {path}: {blocking} is a file, not a folder.")
 
 
 if __name__ == "__main__":

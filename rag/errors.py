@@ -9,11 +9,19 @@ class RagError(Exception):
     """Base class for errors the user can do something about."""
 
 
-class QuestionError(RagError, ValueError):
+class InputError(RagError):
+    """Input the user can fix (a question, a setting, a file or option given to a command).
+
+    A separate base so the CLI tells "change what you typed" (exit 2) from "the system
+    failed" (exit 1) without listing every such class.
+    """
+
+
+class QuestionError(InputError, ValueError):
     """The question cannot be asked as typed (empty, blank or too long)."""
 
 
-class SettingsError(RagError):
+class SettingsError(InputError):
     """A setting has a bad value; the message names the variable and the fix."""
 
 

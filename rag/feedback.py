@@ -13,7 +13,9 @@ answered, so `rag feedback export` writes those as gold lines that `rag eval --g
   articles don't say") makes the question unanswerable: the right reply is a refusal.
 
 Several ratings of one answer (a 👎 and then its correction, or a change of mind) share an
-`answer_id`; the export uses the last one.
+`answer_id`; the export uses the last one. Lines the export cannot use (cut short by a crash,
+or of another shape: written by hand or by another tool) are skipped and counted, never fatal:
+one stray line should not stop a file of good ratings from being exported.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rag.models import Answer
 from rag.settings import Settings
@@ -78,19 +80,56 @@ def append(path: Path, line: dict[str, Any]) -> None:
         os.fsync(out.fileno())
 
 
+class Exported(NamedTuple):
+    """What `export` did: gold lines written, rating lines read, other lines skipped."""
+
+    written: int
+    read: int
+    skipped: int
+
+
 def read(path: Path) -> list[dict[str, Any]]:
-    """Every complete feedback line; a torn or foreign line is skipped, not fatal."""
+    """Every complete rating line; a torn or foreign line is skipped, not fatal."""
+    return scan(path)[0]
+
+
+def scan(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """(the rating lines, how many other non-blank lines were skipped), so the export can say it skipped some."""
     if not path.is_file():
-        return []
-    lines = []
+        return [], 0
+    lines, skipped = [], 0
     for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            line = json.loads(raw)
-        except json.JSONDecodeError:
+        if not raw.strip():
             continue
-        if isinstance(line, dict) and "question" in line and "rating" in line:
+        line = _parse(raw)
+        if is_rating(line):
             lines.append(line)
-    return lines
+        else:
+            skipped += 1
+    return lines, skipped
+
+
+def _parse(raw: str) -> Any:
+    """The line's JSON, or None for a line cut short (which is then skipped like any foreign line)."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return None
+
+
+def is_rating(line: Any) -> bool:
+    """True when the fields the export reads have the types `entry` writes (a question, a rating,
+    a correction or null, citations as objects, history as a list)."""
+    return (
+        isinstance(line, dict)
+        and isinstance(line.get("question"), str)
+        and bool(line["question"].strip())
+        and line.get("rating") in RATINGS
+        and isinstance(line.get("correction"), str | None)
+        and isinstance(line.get("history"), list | None)
+        and isinstance(line.get("citations"), list | None)
+        and all(isinstance(c, dict) for c in line.get("citations") or [])
+    )
 
 
 def latest(lines: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -128,9 +167,9 @@ def gold_line(line: dict[str, Any], known: Sequence[str], number: int = 0) -> di
     return gold
 
 
-def export(feedback: Path, out: Path, seeds_dir: Path) -> tuple[int, int]:
-    """Write the gold lines for the 👎 answers with a correction; returns (written, ratings read)."""
-    lines = read(feedback)
+def export(feedback: Path, out: Path, seeds_dir: Path) -> Exported:
+    """Write the gold lines for the 👎 answers with a correction; say how many lines were read and skipped."""
+    lines, skipped = scan(feedback)
     files = (p.relative_to(seeds_dir) for p in seeds_dir.rglob("*") if p.is_file())
     known = sorted(f.as_posix() for f in files if not any(part.startswith(".") for part in f.parts))
     chosen = [line for line in latest(lines) if line.get("rating") == "down" and line.get("correction")]
@@ -139,4 +178,4 @@ def export(feedback: Path, out: Path, seeds_dir: Path) -> tuple[int, int]:
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in gold), encoding="utf-8")
     tmp.replace(out)
-    return len(gold), len(lines)
+    return Exported(len(gold), len(lines), skipped)

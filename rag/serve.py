@@ -10,12 +10,19 @@ A stream carries the final, verified answer text, never the model's raw tokens: 
 renumbers, moves and drops the model's markers (and may fall back to the offline answer), so
 raw tokens would show `[n]` numbers that do not match `citations`, and a stream cannot take
 back what it sent. Offline answers come in one piece anyway, so offline nothing is lost.
+
+A request body over `body_limit` bytes is refused (413) from its Content-Length header before
+a byte of it is read: parsing 20 MB of JSON takes a second of the server's time, and no
+question the pipeline accepts needs more than a small part of that.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import secrets
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,7 +32,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rag.errors import QuestionError, RagError
 from rag.models import Answer
@@ -34,6 +43,11 @@ from rag.prompts import fill
 
 #: Model ids start with this, so the model is recognisable in a client's model picker.
 MODEL_PREFIX = "newsrag-"
+#: Room in a request body: this many messages, each as long as a question may be. Clients such as
+#: Open WebUI send the whole conversation (and a system prompt) with every question.
+MESSAGES_ROOM = 100
+#: Bytes one character can take in a JSON body ("\u00e9" is six).
+JSON_BYTES_PER_CHAR = 6
 
 
 class Message(BaseModel):
@@ -66,6 +80,40 @@ class ApiError(Exception):
 
 def _error(status: int, message: str, kind: str = "invalid_request_error", code: str | None = None) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": code}}, status_code=status)
+
+
+def body_limit(max_question_chars: int) -> int:
+    """The largest request body accepted: generous room for a long conversation, far below what
+    would take the server noticeable time to parse (1.2 MB at the default 2,000 characters)."""
+    return max_question_chars * JSON_BYTES_PER_CHAR * MESSAGES_ROOM
+
+
+class BodyLimit:
+    """ASGI middleware refusing a body over `limit` from its headers, before it is read.
+
+    A chunked body (no Content-Length) could not be refused that way, so it gets 411: every
+    OpenAI client sends the length.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = self.refusal(Headers(scope=scope)) if scope["type"] == "http" else None
+        if refusal is None:
+            await self.app(scope, receive, send)
+        else:
+            await refusal(scope, receive, send)
+
+    def refusal(self, headers: Headers) -> JSONResponse | None:
+        """The error answer for a body that is too large or of unknown length; None for the rest."""
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            return _error(411, "Send the request body with a Content-Length header, not chunked.")
+        length = headers.get("content-length", "0")
+        if length.isdigit() and int(length) > self.limit:
+            message = f"Request body too large: {int(length):,} bytes; the limit is {self.limit:,}."
+            return _error(413, message)
+        return None
 
 
 def split_messages(messages: list[Message]) -> tuple[str, list[dict[str, str]]]:
@@ -129,6 +177,7 @@ def build_app(pipeline: Pipeline, api_key: str | None = None) -> FastAPI:
             raise ApiError(401, message, code="invalid_api_key")
 
     app = FastAPI(title="newsrag", docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(check_key)])
+    app.add_middleware(BodyLimit, limit=body_limit(pipeline.settings.max_question_chars))
 
     @app.exception_handler(ApiError)
     def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -170,3 +219,59 @@ def build_app(pipeline: Pipeline, api_key: str | None = None) -> FastAPI:
         return JSONResponse(completion(answer, model_id))
 
     return app
+
+
+def listen(host: str, port: int) -> list[socket.socket]:
+    """Sockets bound to every address `host` resolves to, as uvicorn would bind them.
+
+    Binding here, before the CLI loads the index or says "API on …", makes a port in use or a
+    host that does not resolve one RagError; left to uvicorn, it is a logged ERROR after the
+    announcement and an exit code of its own.
+    """
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise RagError(f"Cannot resolve --host {host} ({exc.strerror}); give an address such as 127.0.0.1.") from None
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(found):
+            sockets.append(_bound(family, kind, proto, address))
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        raise RagError(_bind_problem(host, port, exc)) from None
+    return sockets
+
+
+def _bound(family: int, kind: int, proto: int, address: Any) -> socket.socket:
+    """One socket bound to `address` (IPv6 ones for IPv6 only, so both families can share the port)."""
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _bind_problem(host: str, port: int, exc: OSError) -> str:
+    """The one line for a failed bind, saying what to change."""
+    if exc.errno == errno.EADDRINUSE:
+        return f"Port {port} is already in use on {host}: stop what is using it, or choose another with --port."
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"--host {host} is not an address of this machine: give one of its own, or 127.0.0.1."
+    if exc.errno == errno.EACCES:
+        return f"No permission to listen on port {port}: ports below 1024 need privileges; choose another with --port."
+    return f"Cannot listen on {host}:{port}: {exc.strerror or exc}."
+
+
+def run(app: FastAPI, sockets: list[socket.socket]) -> None:
+    """Serve `app` on the sockets `listen` bound until Ctrl+C, which is the normal way to stop it."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(sockets=sockets)

@@ -99,8 +99,87 @@ def corpus_run(tmp_path_factory):
 def test_bad_gold_file_writes_nothing(tmp_path, index_dir):
     out = tmp_path / "out"
     result = run_eval(tmp_path, index_dir, "--gold", str(write(tmp_path, "{bad")), "--out", str(out))
-    assert result.returncode == 1 and "gold.jsonl:1: not valid JSON" in result.stderr
+    assert result.returncode == 2, "a gold file is input the user can fix"
+    assert result.stderr.startswith(f"Error: {tmp_path / 'gold.jsonl'}:1: not valid JSON")
+    assert len(result.stderr.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def refused_up_front(result: subprocess.CompletedProcess[str], tmp_path: Path, start: str) -> None:
+    """One line, exit 2, and nothing indexed or written: the mistake was found before the eval ran."""
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(f"Error: {start}") and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert not (tmp_path / "never-built").exists() and not (tmp_path / "out").exists()
+
+
+PER_CORPUS = json.loads((ROOT / "eval" / "thresholds.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("corpus", "option", "content", "message"),
+    [
+        (False, "--check", {"hit@1": 5}, '\'hit@1\' holds a number instead of {"min": …, "max": …}'),
+        (False, "--check", [{"hit@1": {"min": 0.5}}], "a list instead of an object of metrics"),
+        (False, "--check", {"hit@1": {"min": True}}, "'hit@1' min is true/false, not a number"),
+        (False, "--check", {"hit@1": {"least": 0.5}}, "'hit@1' holds an object with other keys than min and max"),
+        (False, "--check", {"hitt@1": {"min": 0.5}}, "'hitt@1' is not a metric (known: hit@1, hit@3,"),
+        (True, "--check", {"hit@1": {"min": 0.5}}, "corpus 'hit@1': 'min' holds a number"),
+        (True, "--check", [], "a list instead of an object of corpora"),
+        (False, "--compare", {"rates": 5}, 'expected {"rates": {"<metric>": {"value": <number or null>'),
+        (False, "--compare", [], 'expected {"rates": {"<metric>": {"value": <number or null>'),
+        (False, "--compare", {"rates": {"hit@1": {"value": "high"}}}, 'expected {"rates": {"<metric>"'),
+    ],
+)
+def test_check_and_compare_files_of_the_wrong_shape_are_refused_before_the_eval(
+    tmp_path, corpus, option, content, message
+):
+    (tmp_path / "file.json").write_text(json.dumps(content), encoding="utf-8")
+    gold = write(tmp_path, json.dumps(GOOD))
+    given = ["--corpus", str(ROOT / "eval" / "corpora" / "seeds")] if corpus else ["--gold", str(gold)]
+    args = [*given, option, str(tmp_path / "file.json"), "--out", str(tmp_path / "out")]
+    result = run_eval(tmp_path, tmp_path / "never-built", *args)
+    refused_up_front(result, tmp_path, f"{option} {tmp_path / 'file.json'}: {message}")
+
+
+@pytest.mark.parametrize(
+    ("corpus", "hint"),
+    [(False, "; it looks like a per-corpus file, for --corpus."), (True, "; it looks like a file for --gold.")],
+)
+def test_a_thresholds_file_for_the_other_option_says_so(tmp_path, corpus, hint):
+    """eval/thresholds.json is per corpus: given with --gold it used to gate nothing and fail every metric."""
+    content = PER_CORPUS if not corpus else PER_CORPUS["seeds"]
+    (tmp_path / "gate.json").write_text(json.dumps(content), encoding="utf-8")
+    gold = write(tmp_path, json.dumps(GOOD))
+    given = ["--corpus", str(ROOT / "eval" / "corpora" / "seeds")] if corpus else ["--gold", str(gold)]
+    result = run_eval(tmp_path, tmp_path / "never-built", *given, "--check", str(tmp_path / "gate.json"))
+    refused_up_front(result, tmp_path, f"--check {tmp_path / 'gate.json'}: ")
+    assert result.stderr.strip().endswith(hint)
+
+
+def test_compare_with_corpora_is_refused(tmp_path):
+    (tmp_path / "old.json").write_text(json.dumps({"rates": {}}), encoding="utf-8")
+    corpus = str(ROOT / "eval" / "corpora" / "seeds")
+    result = run_eval(tmp_path, tmp_path / "never-built", "--corpus", corpus, "--compare", str(tmp_path / "old.json"))
+    assert result.returncode == 2 and "--compare works with --gold FILE" in result.stderr
+    assert not (tmp_path / "never-built").exists()
+
+
+@pytest.mark.parametrize("config", [[], {"articles": 5}, "articles"])
+def test_a_corpus_json_of_another_shape_is_one_line_naming_it(tmp_path, config):
+    folder = tmp_path / "corpus"
+    (folder / "articles").mkdir(parents=True)
+    (folder / "corpus.json").write_text(json.dumps(config), encoding="utf-8")
+    write(folder, json.dumps(GOOD))
+    result = run_eval(tmp_path, tmp_path / "never-built", "--corpus", str(folder), "--out", str(tmp_path / "out"))
+    refused_up_front(result, tmp_path, f"{folder / 'corpus.json'} must be a JSON object such as ")
+
+
+def test_out_under_a_file_is_refused_before_the_eval(tmp_path):
+    (tmp_path / "somefile").write_text("", encoding="utf-8")
+    gold = write(tmp_path, json.dumps(GOOD))
+    result = run_eval(tmp_path, tmp_path / "never-built", "--gold", str(gold), "--out", "somefile/o")
+    refused_up_front(result, tmp_path, "--out somefile/o: somefile is a file, not a folder.")
 
 
 def test_either_gold_or_corpus_is_required(tmp_path, index_dir):

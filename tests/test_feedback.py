@@ -111,7 +111,7 @@ def test_export_writes_gold_lines_that_load_gold_accepts(tmp_path, seeds):
     for line in lines:
         feedback.append(path, line)
     out = tmp_path / "gold" / "feedback-gold.jsonl"
-    assert feedback.export(path, out, seeds) == (3, len(lines))
+    assert feedback.export(path, out, seeds) == (3, len(lines), 0)
     items = {item.id: item for item in load_gold(out, seeds)}
     first = items["feedback-a1"]
     assert first.answers == ["Vladimir Medinsky."] and first.must_include == [["Vladimir Medinsky"]]
@@ -146,3 +146,55 @@ def test_cli_export_with_no_feedback_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
     result = CliRunner().invoke(main, ["feedback", "export", "--out", str(tmp_path / "g.jsonl")])
     assert result.exit_code == 0 and "no 👎 with a correction yet" in result.output
+
+
+FOREIGN = [
+    '{"question": "Who?", "rating": "down", "correction": "X", "citations": [5]}',
+    '{"question": "Who?", "rating": "down", "correction": "X", "citations": "abc"}',
+    '{"question": "Who?", "rating": "down", "correction": "X", "history": "earlier"}',
+    '{"question": "Who?", "rating": "down", "correction": 5}',
+    '{"question": 5, "rating": "down", "correction": "X"}',
+    '{"question": "Who?", "rating": "meh", "correction": "X"}',
+    '["question", "rating"]',
+    '{"question": "cut sho',
+]
+
+
+def test_cli_export_skips_and_counts_lines_of_another_shape(tmp_path, seeds, monkeypatch):
+    """Lines written by hand or by another tool are skipped and counted; the good ratings around them are exported."""
+    from rag.cli import main
+
+    path = tmp_path / "feedback.jsonl"
+    feedback.append(path, feedback.entry(record("a1", "Who headed the Russian delegation?"), "down", "Medinsky"))
+    with path.open("a", encoding="utf-8") as f:
+        f.write("\n".join(FOREIGN) + "\n\n")
+    feedback.append(path, feedback.entry(record("a2", "Who hosted the talks?"), "down", "Turkey"))
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(seeds))
+    out = tmp_path / "gold.jsonl"
+    result = CliRunner().invoke(main, ["feedback", "export", "--out", str(out), "--feedback", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"from 2 feedback lines in {path}, skipping {len(FOREIGN)} lines that are not ratings" in result.stdout
+    assert [item.id for item in load_gold(out, seeds)] == ["feedback-a1", "feedback-a2"]
+
+
+def test_cli_export_of_a_missing_feedback_file_is_an_error_and_leaves_out_alone(tmp_path, monkeypatch):
+    from rag.cli import main
+
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    out = tmp_path / "gold.jsonl"
+    out.write_text("kept\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["feedback", "export", "--out", str(out), "--feedback", "nope.jsonl"])
+    assert result.exit_code == 2 and result.stderr == "Error: --feedback nope.jsonl: no such file.\n"
+    assert out.read_text(encoding="utf-8") == "kept\n"
+
+
+def test_cli_export_under_a_file_is_refused(tmp_path, monkeypatch):
+    from rag.cli import main
+
+    path = tmp_path / "feedback.jsonl"
+    feedback.append(path, feedback.entry(record("a1"), "down", "Medinsky"))
+    (tmp_path / "somefile").write_text("", encoding="utf-8")
+    out = tmp_path / "somefile" / "gold.jsonl"
+    result = CliRunner().invoke(main, ["feedback", "export", "--out", str(out), "--feedback", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"Error: --out {out}: {tmp_path / 'somefile'} is a file, not a folder.\n"

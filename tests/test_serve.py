@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -273,3 +275,82 @@ def test_rag_serve_refuses_a_public_address_without_a_key(tmp_path):
     assert result.stderr.startswith("Error: --host 0.0.0.0 would open the API") and "RAG_API_KEY" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "never-built").exists(), "it refused before building anything"
+
+
+def _raw_post(url: str, headers: str) -> tuple[int, dict[str, Any]]:
+    """POST only the headers (no body) and read the answer: a server that waited for the body would time out."""
+    host, port = url.removeprefix("http://").split("/")[0].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(
+            f"POST /v1/chat/completions HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{headers}\r\n".encode()
+        )
+        reply = b""
+        while chunk := conn.recv(65536):
+            reply += chunk
+    head, _, body = reply.decode().partition("\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+@pytest.mark.parametrize("max_question_chars", [2000, 100])
+def test_a_body_over_the_limit_is_413_before_it_is_read(index_dir, max_question_chars):
+    """The limit follows RAG_MAX_QUESTION_CHARS; a body of exactly the limit is still answered."""
+    from rag.pipeline import build_pipeline
+    from rag.serve import body_limit, build_app
+    from rag.settings import load_settings
+
+    limit = body_limit(max_question_chars)
+    assert 1_000_000 <= body_limit(2000) <= 5_000_000, "room for a long conversation, far from 20 MB"
+    settings = load_settings(
+        seeds_dir=SEEDS, index_dir=index_dir, max_question_chars=max_question_chars, _env_file=None
+    )
+    with running(build_app(build_pipeline(settings))) as url:
+        status, body = _raw_post(url, f"Content-Type: application/json\r\nContent-Length: {limit + 1}\r\n")
+        assert status == 413
+        assert body == {
+            "error": {
+                "message": f"Request body too large: {limit + 1:,} bytes; the limit is {limit:,}.",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": None,
+            }
+        }
+        padding = {"role": "system", "content": ""}
+        request = {"messages": [padding, user(QUESTION)]}
+        padding["content"] = "x" * (limit - len(json.dumps(request)))
+        content = json.dumps(request).encode()
+        assert len(content) == limit
+        answered = httpx.post(f"{url}/chat/completions", content=content, headers={"Content-Type": "application/json"})
+        assert answered.status_code == 200 and "Medinsky" in answered.json()["choices"][0]["message"]["content"]
+
+
+def test_a_chunked_body_is_refused_with_411(served):
+    status, body = _raw_post(served["open"], "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n")
+    assert status == 411 and body["error"]["type"] == "invalid_request_error"
+    assert body["error"]["message"] == "Send the request body with a Content-Length header, not chunked."
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("problem", ["port in use", "host unknown"])
+def test_rag_serve_that_cannot_listen_says_why_in_one_line(tmp_path, problem):
+    """Before: "API on …" was printed, then uvicorn's ERROR, and exit 3 (or 0 for the host)."""
+    env = clean_env(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(tmp_path / "never-built"), RAG_API_KEY=KEY)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        host = "127.0.0.1" if problem == "port in use" else "no-such-host.invalid"
+        result = subprocess.run(
+            [sys.executable, "-m", "rag.cli", "serve", "--host", host, "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    expected = {
+        "port in use": f"Error: Port {port} is already in use on 127.0.0.1: stop what is using it, or choose another "
+        "with --port.",
+        "host unknown": "Error: Cannot resolve --host no-such-host.invalid (",
+    }[problem]
+    assert result.returncode == 1 and result.stdout == "", result.stdout
+    assert result.stderr.startswith(expected) and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "never-built").exists(), "it stopped before loading the index"

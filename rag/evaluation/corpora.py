@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.errors import RagError
+from rag.errors import InputError
 from rag.settings import Settings
 
 SPLITS = ("gold", "holdout")
@@ -45,19 +45,27 @@ class Corpus:
 
 
 def load_corpus(folder: Path) -> Corpus:
-    """The corpus in `folder`; RagError when it has no articles or gold file."""
-    config: dict[str, Any] = {}
-    if (folder / "corpus.json").is_file():
-        try:
-            config = json.loads((folder / "corpus.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise RagError(f"Cannot read {folder / 'corpus.json'}: {exc}") from None
-    articles = (folder / config.get("articles", "articles")).resolve()
+    """The corpus in `folder`; InputError (the folder is the user's to fix) when it has no articles or gold file."""
+    articles = (folder / _config(folder / "corpus.json").get("articles", "articles")).resolve()
     if not articles.is_dir():
-        raise RagError(f"Corpus {folder} has no articles folder ({articles}).")
+        raise InputError(f"Corpus {folder} has no articles folder ({articles}).")
     if not (folder / "gold.jsonl").is_file():
-        raise RagError(f"Corpus {folder} has no gold.jsonl.")
+        raise InputError(f"Corpus {folder} has no gold.jsonl.")
     return Corpus(folder.resolve().name, folder, articles)
+
+
+def _config(path: Path) -> dict[str, Any]:
+    """The corpus.json settings ({} without the file), checked here so a hand-edited file of another
+    shape is one line naming it rather than an AttributeError."""
+    if not path.is_file():
+        return {}
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"Cannot read {path}: {exc}") from None
+    if not isinstance(config, dict) or not isinstance(config.get("articles", ""), str):
+        raise InputError(f'{path} must be a JSON object such as {{"articles": "<folder of articles>"}}.')
+    return config
 
 
 def corpus_settings(settings: Settings, corpus: Corpus) -> Settings:

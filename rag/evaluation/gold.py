@@ -12,11 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from rag.errors import RagError
+from rag.errors import InputError
 
 
-class GoldError(RagError):
-    """The gold file cannot be used as written."""
+class GoldError(InputError):
+    """The gold file cannot be used as written; the person who wrote it can fix it."""
 
 
 class GoldItem(BaseModel):
