@@ -109,7 +109,12 @@ def index(verbose: bool, part: Any) -> None:
         return
     if summary.rebuilt_reason:
         click.echo(f"Rebuilt the index: {summary.rebuilt_reason}.")
-    if not summary.modified:
+    if not (summary.added or summary.changed or summary.unchanged):
+        click.echo(
+            f"No article files in {pipeline.settings.seeds_dir.resolve()}: every question will be refused. "
+            "Put your news articles there as .txt or .md files, or set RAG_SEEDS_DIR to their folder."
+        )
+    elif not summary.modified:
         click.echo(f"Index is up to date: {len(summary.unchanged)} files, {summary.chunks} sentences ({where}).")
     else:
         click.echo(

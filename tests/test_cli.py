@@ -120,6 +120,15 @@ def test_index_part_refuses_bad_values_and_embedded_mode(env, tmp_path, part, co
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_index_of_a_folder_without_articles_says_so(env, tmp_path):
+    empty = tmp_path / "news"
+    empty.mkdir()
+    (empty / ".DS_Store").write_bytes(b"\x00")
+    result = rag("index", env={**env, "RAG_SEEDS_DIR": str(empty), "RAG_INDEX_DIR": str(tmp_path / "i")}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"No article files in {empty}: every question will be refused" in result.stdout
+
+
 def test_index_names_a_file_of_which_nothing_is_left(env, tmp_path, seeds):
     (seeds / "captions.txt").write_text("Crews were out overnight (Jane Doe/AP)\nRelated article: Storms\n", "utf-8")
     env = {**env, "RAG_SEEDS_DIR": str(seeds), "RAG_INDEX_DIR": str(tmp_path / "idx")}
