@@ -65,7 +65,7 @@ def _part(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
 
     try:
         return Part.parse(value) if value is not None else None
-    except RagError as exc:
+    except InputError as exc:
         raise click.BadParameter(str(exc)) from None
 
 

@@ -111,7 +111,7 @@ def test_index_summary_names_skipped_files_and_exits_0(env, tmp_path, seeds):
     [
         ("3/2", 2, "--part takes K/N with 1 <= K <= N"),
         ("half", 2, "--part takes K/N"),
-        ("1/2", 1, "needs a Chroma server"),  # embedded mode: no server the machines could share
+        ("1/2", 2, "needs a Chroma server"),  # embedded mode: no server the machines could share
     ],
 )
 def test_index_part_refuses_bad_values_and_embedded_mode(env, tmp_path, part, code, message):

@@ -133,7 +133,9 @@ def _capped(raw: str, start: int, end: int) -> list[tuple[int, int]]:
         cut = raw.rfind(" ", start + 1, start + MAX_SENTENCE_CHARS + 1)
         cut = cut if cut > start else start + MAX_SENTENCE_CHARS
         pieces.append((start, start + len(raw[start:cut].rstrip())))
-        start = cut + len(raw[cut:end]) - len(raw[cut:end].lstrip())
+        start = cut
+        while start < end and raw[start].isspace():
+            start += 1
     return [*pieces, (start, end)] if start < end else pieces
 
 

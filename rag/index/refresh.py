@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rag.errors import RagError
+from rag.errors import InputError, RagError, SettingsError
 from rag.index.chunking import ChunkRecord, sentences
 from rag.index.ingest import SourceFile, scan_folder
 from rag.index.parsing import ParsedArticle, day_number, parse_article
@@ -53,10 +53,10 @@ class Part:
 
     @classmethod
     def parse(cls, text: str) -> Part:
-        """ "2/3" -> Part(2, 3); RagError saying the expected form otherwise."""
+        """Part(2, 3) for "2/3"; InputError saying the expected form otherwise."""
         match = _PART.fullmatch(text)
         if match is None or not 1 <= int(match.group(1)) <= int(match.group(2)):
-            raise RagError(f"--part takes K/N with 1 <= K <= N, such as 1/2 (got {text!r}).")
+            raise InputError(f"--part takes K/N with 1 <= K <= N, such as 1/2 (got {text!r}).")
         return cls(int(match.group(1)), int(match.group(2)))
 
     def share(self, names: Iterable[str]) -> set[str]:
@@ -93,7 +93,7 @@ def refresh(
     """Bring the index in line with the seeds folder, or write `part`'s share of it; see the module docstring."""
     started = time.perf_counter()
     if part is not None and not settings.server_mode:
-        raise RagError("`rag index --part` needs a Chroma server that every machine writes to: set RAG_CHROMA_HOST.")
+        raise SettingsError("`rag index --part` needs a Chroma server all machines write to: set RAG_CHROMA_HOST.")
     with IndexLock(settings, f"-part{part.number}" if part else ""):
         scan = scan_folder(settings.seeds_dir)
         summary = RefreshSummary(skipped=scan.skipped, published=part is None)
