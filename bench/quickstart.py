@@ -28,7 +28,7 @@ def quickstart(seeds: Path, question_sets: QuestionSets) -> dict[str, float]:
 
     from rag.index.embedding import MiniLMEmbedding
 
-    LISettings.embed_model = MiniLMEmbedding()
+    LISettings.embed_model = MiniLMEmbedding().as_llama_index()
     LISettings.llm = None
     folder = tempfile.mkdtemp()
     try:

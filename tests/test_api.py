@@ -242,15 +242,19 @@ def test_a_refusal_shows_the_closest_passages_apart_from_citations(public_api):
         assert (SEEDS / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote
 
 
-def test_answering_never_loads_spacy(index_dir):
-    """spaCy tags entities while indexing; a question must not pay its import (cold start)."""
+def test_answering_never_loads_spacy_or_llama_index_core(index_dir):
+    """spaCy tags entities and llama-index writes nodes while indexing; a question must pay neither
+    import (about 1 s of a cold start for llama-index's core alone)."""
     import subprocess
     import sys
 
     from conftest import clean_env
 
-    code = "import sys, rag; a = rag.ask('Who met Fidan?'); print(a.refused, 'spacy' in sys.modules)"
+    code = (
+        "import sys, rag; a = rag.ask('Who met Fidan?'); "
+        "print(a.refused, 'spacy' in sys.modules, 'llama_index.core' in sys.modules)"
+    )
     env = clean_env(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index_dir))
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "False"]
+    assert result.stdout.split() == ["False", "False", "False"]

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 from rag.errors import ModelFileError
 
@@ -55,35 +53,60 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-class ArrayEmbedding(BaseEmbedding):
-    """A llama-index embedding whose subclasses implement one batch method, `embed`."""
+class ArrayEmbedding:
+    """An embedder with one batch method, `embed`; what indexing and answering call.
+
+    Not a llama-index `BaseEmbedding` itself: importing llama-index's core costs a cold
+    `rag ask` about a second (measured with `python -X importtime`), and answering needs
+    only these methods. `as_llama_index()` gives the llama-index view when llama-index's own
+    components need one (the quickstart in the benches).
+    """
+
+    model_name: str = ""
+    embed_batch_size: int = 16
 
     def embed(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
 
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed([query])[0].tolist()
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Vectors for questions; the same as `embed` unless the model marks queries (e5)."""
+        return self.embed(texts)
 
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
+    def get_query_embedding(self, query: str) -> list[float]:
+        return [float(x) for x in self.embed_queries([query])[0]]
 
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self.embed([text])[0].tolist()
+    def get_text_embedding(self, text: str) -> list[float]:
+        return [float(x) for x in self.embed([text])[0]]
 
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(texts).tolist()
+    def as_llama_index(self) -> Any:
+        """This embedder as a llama-index `BaseEmbedding` (imports llama-index's core)."""
+        from llama_index.core.base.embeddings.base import BaseEmbedding
+
+        inner = self
+
+        class Adapter(BaseEmbedding):
+            def _get_query_embedding(self, query: str) -> list[float]:
+                return inner.get_query_embedding(query)
+
+            async def _aget_query_embedding(self, query: str) -> list[float]:
+                return inner.get_query_embedding(query)
+
+            def _get_text_embedding(self, text: str) -> list[float]:
+                return inner.get_text_embedding(text)
+
+            def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+                return [[float(x) for x in v] for v in inner.embed(texts)]
+
+        return Adapter(model_name=self.model_name, embed_batch_size=self.embed_batch_size)
 
 
 class MiniLMEmbedding(ArrayEmbedding):
     """Mean-pooled, L2-normalised MiniLM sentence vectors (384 dimensions)."""
 
-    model_name: str = MODEL_ID
-    embed_batch_size: int = _BATCH
-    _session: Any = PrivateAttr()
-    _tokenizer: Any = PrivateAttr()
+    model_name = MODEL_ID
+    embed_batch_size = _BATCH
 
-    def __init__(self, threads: int | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, threads: int | None = None) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -107,10 +130,6 @@ class MiniLMEmbedding(ArrayEmbedding):
         tokenizer.enable_truncation(max_length=_MAX_TOKENS)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self._tokenizer = tokenizer
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "MiniLMEmbedding"
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Vectors for `texts` as a (n, 384) float32 array, unit length, in input order.

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import PrivateAttr
 
 from rag.errors import ModelFileError
 from rag.index.embedding import ArrayEmbedding, _sha256
@@ -45,19 +44,13 @@ def model_file() -> Path:
 class E5Embedding(ArrayEmbedding):
     """L2-normalised multilingual-e5-small vectors (384 dimensions); the model loads on first use."""
 
-    model_name: str = MODEL_ID
-    embed_batch_size: int = _BATCH
-    _model: Any = PrivateAttr(default=None)
-    _threads: int = PrivateAttr(default=_THREADS)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    model_name = MODEL_ID
+    embed_batch_size = _BATCH
 
-    def __init__(self, threads: int | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, threads: int | None = None) -> None:
+        self._model: Any = None
         self._threads = threads or _THREADS
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "E5Embedding"
+        self._lock = threading.Lock()
 
     def _load(self) -> Any:
         if self._model is None:
@@ -104,9 +97,3 @@ class E5Embedding(ArrayEmbedding):
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         """Query vectors (the `query: ` side of e5) for `texts`, unit length."""
         return self._encode(texts, is_query=True)
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed_queries([query])[0].tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)

@@ -6,10 +6,7 @@ Switching models changes every vector, so the index records the model name and
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-from pydantic import PrivateAttr
 
 from rag.errors import RagError
 from rag.index.embedding import ArrayEmbedding
@@ -19,11 +16,12 @@ from rag.settings import Settings
 class OpenAIEmbedder(ArrayEmbedding):
     """Unit-length vectors from `/v1/embeddings` of the configured endpoint."""
 
-    _client: Any = PrivateAttr()
+    embed_batch_size = 64
 
-    def __init__(self, settings: Settings, **kwargs: Any) -> None:
-        super().__init__(model_name=f"openai:{settings.openai_embedding_model}", embed_batch_size=64, **kwargs)
+    def __init__(self, settings: Settings) -> None:
         import openai
+
+        self.model_name = f"openai:{settings.openai_embedding_model}"
 
         if settings.openai_api_key is None and settings.openai_base_url is None:
             raise RagError("RAG_EMBEDDING=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL) to be set.")
@@ -31,10 +29,6 @@ class OpenAIEmbedder(ArrayEmbedding):
         self._client = openai.OpenAI(
             api_key=settings.api_key(), base_url=settings.openai_base_url, timeout=settings.llm_timeout
         )
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "OpenAIEmbedder"
 
     def embed(self, texts: list[str]) -> np.ndarray:
         import openai
