@@ -73,10 +73,10 @@ class ArrayEmbedding:
         return self.embed(texts)
 
     def get_query_embedding(self, query: str) -> list[float]:
-        return [float(x) for x in self.embed_queries([query])[0]]
+        return list(self.embed_queries([query])[0].tolist())
 
     def get_text_embedding(self, text: str) -> list[float]:
-        return [float(x) for x in self.embed([text])[0]]
+        return list(self.embed([text])[0].tolist())
 
     def as_llama_index(self) -> Any:
         """This embedder as a llama-index `BaseEmbedding` (imports llama-index's core)."""
@@ -95,7 +95,7 @@ class ArrayEmbedding:
                 return inner.get_text_embedding(text)
 
             def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-                return [[float(x) for x in v] for v in inner.embed(texts)]
+                return list(inner.embed(texts).tolist())
 
         return Adapter(model_name=self.model_name, embed_batch_size=self.embed_batch_size)
 
