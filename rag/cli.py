@@ -323,11 +323,15 @@ def eval_command(
         raise click.UsageError("--calibrate needs one or more --corpus DIR.")
     if compare_path and not gold_path:
         raise click.UsageError("--compare works with --gold FILE (one summary to compare against).")
-    _check_out(out)
     metrics = [name for name, _, _ in RATES]
     thresholds = read_thresholds(check_path, bool(corpus_dirs), metrics) if check_path else None
     old = read_summary(compare_path) if compare_path else None
     corpora = [load_corpus(d) for d in corpus_dirs]
+    ungated = [c.name for c in corpora if thresholds is not None and c.name not in thresholds]
+    if ungated:
+        gated = ", ".join(thresholds or {}) or "none"
+        raise InputError(f"--check {check_path}: no thresholds for {', '.join(ungated)} (it has {gated}).")
+    _prepare_out(out)
     if calibrate:
         _calibrate(corpora, out)
     if gold_path:
@@ -405,12 +409,8 @@ def _eval_corpora(corpora: list[Corpus], split: str, out: Path, k: int, threshol
             click.echo(f"{corpus.name} / {name}:")
             summary = _eval_one(scoped, path, out / corpus.name / name, k, None)
             summaries[f"{corpus.name}/{name}"] = summary
-            if thresholds is not None and name == "gold":
-                gate = thresholds.get(corpus.name)
-                if gate is None:
-                    failures.append(f"{corpus.name}: no thresholds in the --check file")
-                else:
-                    failures += _gate(summary, gate, f"{corpus.name}: ")
+            if thresholds is not None and name == "gold":  # every corpus has its gate (eval_command)
+                failures += _gate(summary, thresholds[corpus.name], f"{corpus.name}: ")
     table = Table(title="Side by side: value (questions)")
     for column in ("metric", *summaries):
         table.add_column(column, justify="left" if column == "metric" else "right")
@@ -514,6 +514,16 @@ def _check_out(path: Path) -> None:
     blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
     if blocking is not None:
         raise InputError(f"--out {path}: {blocking} is a file, not a folder.")
+
+
+def _prepare_out(path: Path) -> None:
+    """Create the report folder once the inputs are checked and before the work, so a path that
+    cannot hold it (a file above it, no permission, a read-only disk) fails now, not after it."""
+    _check_out(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out {path}: cannot create the folder ({exc.strerror or exc}).") from None
 
 
 if __name__ == "__main__":

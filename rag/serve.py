@@ -122,7 +122,7 @@ def split_messages(messages: list[Message]) -> tuple[str, list[dict[str, str]]]:
     answer comes from the articles, not from the client's instructions)."""
     users = [i for i, m in enumerate(messages) if m.role == "user"]
     if not users:
-        raise QuestionError(fill("empty_question"))
+        raise QuestionError(fill("no_user_message"))
     last = users[-1]
     history = [{"role": m.role, "content": m.text()} for m in messages[:last] if m.role in ("user", "assistant")]
     return messages[last].text(), history

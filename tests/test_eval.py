@@ -182,6 +182,25 @@ def test_out_under_a_file_is_refused_before_the_eval(tmp_path):
     refused_up_front(result, tmp_path, "--out somefile/o: somefile is a file, not a folder.")
 
 
+def test_out_that_cannot_be_created_is_refused_before_the_eval(tmp_path):
+    """/proc takes no new folders, not even from root, so this fails as a read-only disk would."""
+    gold = write(tmp_path, json.dumps(GOOD))
+    result = run_eval(tmp_path, tmp_path / "never-built", "--gold", str(gold), "--out", "/proc/newsrag-out/o")
+    message = "--out /proc/newsrag-out/o: cannot create the folder (No such file or directory)."
+    refused_up_front(result, tmp_path, message)
+
+
+def test_a_thresholds_file_without_a_corpus_is_refused_before_the_eval(tmp_path):
+    """It used to run the whole eval and then report "no thresholds in the --check file"."""
+    other = {name: gate for name, gate in PER_CORPUS.items() if name != "seeds"}
+    (tmp_path / "gate.json").write_text(json.dumps(other), encoding="utf-8")
+    corpus = str(ROOT / "eval" / "corpora" / "seeds")
+    args = ["--corpus", corpus, "--check", str(tmp_path / "gate.json"), "--out", str(tmp_path / "out")]
+    result = run_eval(tmp_path, tmp_path / "never-built", *args)
+    refused_up_front(result, tmp_path, f"--check {tmp_path / 'gate.json'}: no thresholds for seeds (it has ")
+    assert "abc-news-50" in result.stderr
+
+
 def test_either_gold_or_corpus_is_required(tmp_path, index_dir):
     result = run_eval(tmp_path, index_dir, "--out", str(tmp_path / "o"))
     assert result.returncode == 2 and "either --gold FILE or one or more --corpus DIR" in result.stderr

@@ -130,6 +130,12 @@ def test_models_lists_one_recognisable_model(client):
     assert [m.id for m in client.models.list()] == ["newsrag-offline"]
 
 
+NO_USER_MESSAGE = (
+    'The request has no message with the role "user"; send the question as '
+    '{"role": "user", "content": "…"} (system messages are ignored).'
+)
+
+
 def _bad_question_message(pipeline_question: str) -> str:
     from rag import QuestionError
     from rag.answer.protocol import clean_question
@@ -146,7 +152,7 @@ def _bad_question_message(pipeline_question: str) -> str:
         ([user("")], ""),
         ([user("   \n ")], " "),
         ([user("word " * 500)], "word " * 500),
-        ([{"role": "system", "content": "Answer briefly."}], ""),
+        ([{"role": "system", "content": "Answer briefly."}], None),
     ],
     ids=["empty", "blank", "too-long", "no-user-message"],
 )
@@ -155,8 +161,9 @@ def test_bad_question_is_400_with_an_openai_error(client, messages, asked, strea
         ask(client, *messages, stream=stream)
     error = caught.value
     assert error.status_code == 400
+    expected = _bad_question_message(asked) if asked is not None else NO_USER_MESSAGE
     assert error.body == {
-        "message": _bad_question_message(asked),
+        "message": expected,
         "type": "invalid_request_error",
         "param": None,
         "code": None,
