@@ -29,7 +29,7 @@ class Settings(BaseSettings):
         populate_by_name=True,
     )
 
-    seeds_dir: Path = Field(Path("seeds"), description="Folder of article text files.")
+    seeds_dir: Path = Field(Path("seeds"), description="Folder of articles: text, Markdown or saved web pages.")
     index_dir: Path = Field(Path("index"), description="Embedded Chroma store folder.")
     collection: str = Field("articles", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$")
     top_k: int = Field(5, ge=1, le=50, description="Sources returned per question.")

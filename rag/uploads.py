@@ -26,8 +26,8 @@ from rag.index.ingest import MAX_FILE_BYTES, read_article
 
 log = logging.getLogger(__name__)
 
-#: File types the chat accepts; both are plain text to the index.
-EXTENSIONS = (".txt", ".md")
+#: File types the chat accepts: text, Markdown and pages saved from a browser (`rag.index.html_pages`).
+EXTENSIONS = (".txt", ".md", ".html", ".htm")
 #: Files per upload: a news folder grows by a few articles at a time, not by thousands.
 MAX_FILES = 20
 #: Longest stored name stem; long enough for a headline, short enough for every file system.
@@ -76,8 +76,8 @@ def check_upload(original: str, path: Path, max_bytes: int = MAX_FILE_BYTES) -> 
     """(stored name, bytes) for an acceptable upload, or the reason it is refused."""
     name = safe_name(original)
     if name is None:
-        kinds = " or ".join(EXTENSIONS)
-        return f"only {kinds} text files can be added (the name must end in {kinds})"
+        kinds = ", ".join(EXTENSIONS)
+        return f"only text files, Markdown and saved web pages can be added (the name must end in {kinds})"
     outcome = read_article(path, max_bytes)
     if isinstance(outcome, str):
         return outcome

@@ -48,6 +48,8 @@ def sandbox(tmp_path: Path):
         ("line\nbreak\r\t.txt", "line_break.txt"),
         ("café – résumé.md", "cafe_resume.md"),
         ("notes.md", "notes.md"),
+        ("Saved Page.HTML", "Saved_Page.html"),
+        ("story.htm", "story.htm"),
         ("x.txt.exe", None),
         ("..txt", None),
         ("....", None),
@@ -77,7 +79,7 @@ def test_hostile_names_never_write_outside_the_seeds_folder(sandbox, tmp_path):
     report = save_uploads(seeds, [(n, upload()) for n in names])
     added = snapshot_tree(tmp_path / "box") - before
     assert added == {f"seeds/{name}" for name in report.saved}, "only new files directly in seeds/"
-    assert report.refused[0][0] == "/etc/passwd" and "only .txt or .md" in report.refused[0][1]
+    assert report.refused[0][0] == "/etc/passwd" and "must end in .txt, .md, .html, .htm" in report.refused[0][1]
     assert "a_b.txt" in report.saved and "ctl_31m.txt" in report.saved
     assert not Path("/etc/passwd.txt").exists() and not (tmp_path / "x.txt").exists()
     assert any("\\x00" in line for line in report.lines), "control characters are shown, not echoed raw"

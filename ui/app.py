@@ -285,7 +285,8 @@ def build_app(pipeline: Pipeline, manage: bool = False) -> gr.Blocks:
                     table = gr.HTML(articles_html(articles, sentences), elem_id="article-list")
                     if manage:
                         upload = gr.File(
-                            label=f"Add articles: .txt or .md, up to {MAX_FILE_BYTES // 1_000_000} MB each, "
+                            label="Add articles: .txt, .md or saved web pages (.html), "
+                            f"up to {MAX_FILE_BYTES // 1_000_000} MB each, "
                             f"{pipeline.settings.upload_max_files} at a time",
                             file_count="multiple",
                             elem_id="upload",

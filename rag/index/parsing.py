@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 _DATE_PREFIX = re.compile(r"\A\s*date (\d{4}-\d{2}-\d{2})[ \t]+")
@@ -149,16 +150,30 @@ def _closing_credit(text: str) -> int | None:
 
 
 def parse_article(raw: str) -> ParsedArticle:
-    """Split a raw article into metadata and body paragraph ranges."""
+    """Split a raw article into metadata and body paragraph ranges (a saved web page too)."""
+    from rag.index.html_pages import is_html_page, parse_html_page
+
+    if is_html_page(raw):
+        return parse_html_page(raw)
     art = ParsedArticle()
     pos = _front_matter(raw, art)
     match = _DATE_PREFIX.match(raw, pos)
     if match:
         art.date = match.group(1)
         pos = match.end()
+    read_lines(raw, _lines(raw, pos), art)
+    return art
+
+
+def read_lines(raw: str, lines: Iterable[tuple[int, int, str]], art: ParsedArticle) -> None:
+    """Sort (start, end, text) lines of `raw` into `art`: a URL, a date, a headline, body
+    paragraphs, and what is left out (captions, credits, headings) with the reason.
+
+    `text` is what the line says (for a web page, its markup removed); ranges index `raw`.
+    """
     seen_body = False
     expect_url = False
-    for start, end, text in _lines(raw, pos):
+    for start, end, text in lines:
         if not text:
             continue
         if expect_url and _URL_LINE.fullmatch(text):
@@ -185,7 +200,7 @@ def parse_article(raw: str) -> ParsedArticle:
             else:
                 art.dropped.append(("heading", text))
             continue
-        dateline = _DATELINE.match(text)
+        dateline = _DATELINE.match(raw[start:end])
         if dateline:
             start += dateline.end()
         trailer = _TRAILER.search(raw, start, end)
@@ -199,7 +214,6 @@ def parse_article(raw: str) -> ParsedArticle:
                 continue
         seen_body = True
         art.paragraphs.append((start, end))
-    return art
 
 
 def strip_tags(text: str) -> str:
