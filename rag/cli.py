@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -517,13 +518,17 @@ def _check_out(path: Path) -> None:
 
 
 def _prepare_out(path: Path) -> None:
-    """Create the report folder once the inputs are checked and before the work, so a path that
-    cannot hold it (a file above it, no permission, a read-only disk) fails now, not after it."""
+    """Fail now, not after the work, when the report folder cannot be made (a file above it, no
+    permission, a read-only disk): the folders it needs are made and removed again, so a later
+    input error still leaves nothing behind."""
     _check_out(path)
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"--out {path}: cannot create the folder ({exc.strerror or exc}).") from None
+    if missing:
+        shutil.rmtree(missing[-1], ignore_errors=True)
 
 
 if __name__ == "__main__":
