@@ -112,6 +112,8 @@ def test_answer_types_follow_the_question_words():
     assert not found("How many civilians died?", "the war since 2022")
     assert not found("How old is Medinsky?", "Medinsky, 2022")
     assert found("How old is he?", "the 54-year-old aide")
+    assert found("How old was King Louis XV?", "Louis XV, who was seven years old during the visit")
+    assert found("How old is she?", "a twenty-five-year-old nurse")
     assert found("When did they meet?", "on Friday")
     assert found("Who led the team?", "The team was led by Vladimir Medinsky.")
     assert answer_type("What did Lavrov say?") is None
@@ -120,6 +122,9 @@ def test_answer_types_follow_the_question_words():
     assert answer_type("What did the company say?") is None
     assert answer_type("Which finance minister spoke?") is not None
     assert answer_type("What must the minister do?") is None
+    # "Who is X?" asks who X is (a spokeswoman for…), not for another name in the sentence
+    assert answer_type("Who is Svetlana Petrenko?") is None and answer_type("Who was Abu Nidal") is None
+    assert answer_type("Who is Trump's daughter?") is not None
 
 
 @pytest.mark.parametrize(

@@ -148,6 +148,11 @@ def test_filters_of_the_wrong_form_are_question_errors_not_ignored(public_api, f
         public_api.ask("Who headed the Russian delegation?", **filters)
 
 
+def test_a_date_range_that_ends_before_it_starts_is_an_error_not_a_refusal(public_api):
+    with pytest.raises(public_api.QuestionError, match="date_from 2025-05-16 is after date_to 2025-05-15"):
+        public_api.ask("Who headed the Russian delegation?", date_from="2025-05-16", date_to="2025-05-15")
+
+
 def test_one_source_may_be_a_string_and_no_sources_means_no_limit(public_api):
     one = public_api.retrieve("Medinsky", k=20, sources="001_a39661892d0812d2.txt")
     assert {c.source for c in one} == {"001_a39661892d0812d2.txt"}

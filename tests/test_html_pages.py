@@ -141,3 +141,12 @@ def test_a_folder_of_saved_pages_answers_with_verified_quotes(tmp_path, make_set
     assert PAGE[cited.start : cited.end] == cited.quote  # the exact characters of the file, markup and all
     assert cited.text == body(PAGE)[0]
     assert pipeline.ask("What restaurant did the celebrity chef open?").refused  # the "Most read" box is not news
+
+
+def test_character_references_in_the_page_title_belong_to_the_title():
+    raw = (
+        "<html><head><title>Bosnia&#x27;s appeal &amp; the court</title></head>"
+        "<body><p>The appeal was filed.</p></body></html>"
+    )
+    article = parse_article(raw)
+    assert article.title == "Bosnia's appeal & the court" and article.dropped == []

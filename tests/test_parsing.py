@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.index.chunking import chunk_file
+from rag.index.chunking import chunk_file, split_sentences
 from rag.index.ingest import SourceFile
 from rag.index.parsing import as_date, clean_text, parse_article
 
@@ -178,3 +178,51 @@ def test_a_long_paragraph_keeps_a_closing_parenthesis_that_is_no_credit(ending):
     raw = "The data were published in 1873. " * 12 + f"They cover the fiscal year {ending}\n"
     article = parse_article(raw)
     assert raw[slice(*article.paragraphs[0])].endswith(ending) and article.dropped == []
+
+
+def test_a_short_paragraph_ending_in_a_print_credit_is_body_not_a_caption():
+    """The slash of a date is no photo agency's: the paragraph used to be dropped whole as a caption."""
+    line = "Last year, Bayer invested 100 million euros in the plant. (China Daily European Weekly 03/17/2017 page25)"
+    raw = (
+        f"Bayer opens plant\n\nBayer opened a plant in Beijing on Friday.\n{line}\nREAD MORE: Why Bayer bet on China\n"
+    )
+    article = parse_article(raw)
+    assert [raw[s:e] for s, e in article.paragraphs] == [
+        "Bayer opened a plant in Beijing on Friday.",
+        "Last year, Bayer invested 100 million euros in the plant.",
+    ]
+    assert article.dropped == [
+        ("credit", "(China Daily European Weekly 03/17/2017 page25)"),
+        ("related articles", "READ MORE: Why Bayer bet on China"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "title"),
+    [
+        ("\"'Huge advance' in fighting heart attacks\"", "'Huge advance' in fighting heart attacks"),
+        ("'Trump''s ban'", "Trump's ban"),
+        ('"Merkel: \\"No\\""', 'Merkel: "No"'),
+        ("Plain title: with a colon", "Plain title: with a colon"),
+    ],
+)
+def test_front_matter_titles_are_read_as_yaml_writes_them(written, title):
+    article = parse_article(f"---\ntitle: {written}\ndate: 2017-03-17\n---\n\nThe body.\n")
+    assert (article.title, article.date) == (title, "2017-03-17")
+
+
+def test_markdown_emphasis_and_glued_abbreviations_do_not_reach_the_quotes():
+    raw = "*Pace, Florida (CNN)Rep. Matt Gaetz surprised the crowd. He will **not** release his tax returns.*\n"
+    chunks = chunk_file(SourceFile(name="gaetz.md", raw=raw, sha256="x"))
+    assert [c.text for c in chunks] == [
+        "Pace, Florida (CNN)Rep. Matt Gaetz surprised the crowd.",
+        "He will not release his tax returns.",
+    ]
+    assert clean_text("5 * 3 and snake_case stay") == "5 * 3 and snake_case stay"
+    glued = 'Russia backed the post-Sept. 11 coalition. "Read it. Or don\'t." The paper sold out.'
+    assert [glued[s:e] for s, e in split_sentences(glued, 0, len(glued))] == [
+        "Russia backed the post-Sept. 11 coalition.",
+        '"Read it.',
+        "Or don't.\"",
+        "The paper sold out.",
+    ]

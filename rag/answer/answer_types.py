@@ -131,6 +131,8 @@ def speaker(question: str) -> str | None:
     return runs[-1] if runs else phrase
 
 
+#: "Who is Svetlana Petrenko?" asks who she is (a spokeswoman for…), not for another name.
+_ASKS_WHO_NAME_IS = re.compile(r"^(?i:who|what) (?i:is|was|are|were) (?:[A-Z][\w’'.-]*\s*){1,5}\??$")
 #: "Who…": a person as a rule, but groups, organisations and countries act in the news too.
 _ASKS_AGENT = re.compile(r"^(who|whom)\b", re.I)
 _ASKS_OWNER = re.compile(r"^whose\b", re.I)
@@ -209,6 +211,8 @@ def answer_type(question: str) -> AnswerType | None:
     """The kind of thing a question asks for, judged from its opening words, as a test of a
     sentence (its text and named entities)."""
     question = _ACCORDING_TO.sub("", question.strip())
+    if _ASKS_WHO_NAME_IS.match(question):
+        return None
     shapes: list[tuple[re.Pattern[str], AnswerType]] = [
         (_ASKS_AGE, FIND_AGE),
         (_ASKS_MEASURE, DURATION),

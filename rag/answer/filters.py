@@ -47,6 +47,8 @@ class SearchFilter:
         chosen = frozenset(listed) or None
         for name, value in (("date_from", date_from), ("date_to", date_to)):
             _check_date(name, value)
+        if date_from and date_to and date_from > date_to:
+            raise QuestionError(f"date_from {date_from} is after date_to {date_to}: no article can be in that range.")
         if chosen is None and not date_from and not date_to:
             return None
         return cls(chosen, date_from or None, date_to or None)

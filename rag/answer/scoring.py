@@ -81,7 +81,8 @@ def question_blanker(question: str, lexicon: Lexicon) -> Callable[[str], str]:
     daughter?"). A possessive keeps its "'s", so "Trump's ban" still reads as a possessive.
     """
     keys = counted_keys(question)
-    asked = {w.lower() for w in WORD.findall(question)}
+    # the words that frame a question ("how old", "how long") are not what it says: "seven years old" answers
+    asked = {w.lower() for w in WORD.findall(question)} - QUESTION_WORDS
     names = {w.lower() for w in _NAME_IN_QUESTION.findall(question.strip())}
     asked_terms = set(lexicon.question_terms(question))
     capitals = countries().capitals

@@ -55,7 +55,15 @@ _WHEN = (
     re.compile(r"\b(?:19|20)\d\d\b"),
     _TIME,
 )
-_AGE = re.compile(r"\b\d{1,3}(-year-old| years? old)\b|\baged? \d{1,3}\b|\bage of \d{1,3}\b", re.I)
+#: An age in words: "seven", "twenty-five".
+_SPELLED_AGE = (
+    r"(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?|"
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+    r"eighteen|nineteen)"
+)
+_AGE = re.compile(
+    rf"\b(?:\d{{1,3}}|{_SPELLED_AGE})(?:-year-old| years? old)\b|\baged? \d{{1,3}}\b|\bage of \d{{1,3}}\b", re.I
+)
 
 _REPORTS_SPEECH = re.compile(
     r"\b(?:said|says|say|saying|told|tells|tell|added|adds|stated|states|noted|warned|warns|stressed|"

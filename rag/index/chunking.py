@@ -90,7 +90,8 @@ def _is_abbreviation(paragraph: str, dot: int) -> bool:
     word_start = dot
     while word_start > 0 and not paragraph[word_start - 1].isspace():
         word_start -= 1
-    token = paragraph[word_start:dot].lstrip("(\"“‘'").lower()
+    # the word after any glued punctuation: "Rep" of "(CNN)Rep.", "Sen" of 'Gorsuch,"?Sen.'
+    token = re.split(r"[^\w.'’]", paragraph[word_start:dot])[-1].lower()
     if token in _ABBREVIATIONS:
         return True
     # Initials and acronyms written with dots: "U.S", "J", "E.U".

@@ -246,12 +246,19 @@ class _PageReader(HTMLParser):
             self._text(self._offset(), len(data), bool(data.strip()))
 
     def handle_entityref(self, name: str) -> None:
-        start = self._offset()
-        self._text(start, len(name) + (2 if self.raw.startswith(f"&{name};", start) else 1), True)
+        self._reference(f"&{name}")
 
     def handle_charref(self, name: str) -> None:
+        self._reference(f"&#{name}")
+
+    def _reference(self, written: str) -> None:
+        """A character reference ("&amp;", "&#x27;"): text of the paragraph or the page's title."""
         start = self._offset()
-        self._text(start, len(name) + (3 if self.raw.startswith(f"&#{name};", start) else 2), True)
+        length = len(written) + (1 if self.raw.startswith(f"{written};", start) else 0)
+        if self._open and self._open[-1] == "title":
+            self.page_title += self.raw[start : start + length]
+        else:
+            self._text(start, length, True)
 
     def _text(self, start: int, length: int, visible: bool) -> None:
         """Extend the open paragraph over text at `start` (a paragraph opens at visible text)."""

@@ -9,6 +9,7 @@ built from them can be checked against the file byte for byte.
 
 from __future__ import annotations
 
+import datetime
 import html
 import re
 from collections.abc import Iterable
@@ -17,10 +18,13 @@ from dataclasses import dataclass, field
 _DATE_PREFIX = re.compile(r"\A\s*date (\d{4}-\d{2}-\d{2})[ \t]+")
 _URL_LINE = re.compile(r"https?://\S+")
 _URL_LABEL = re.compile(r"(?i)original url:?")
-_RELATED = re.compile(r"(?i)related articles?:")
-# A photo credit closing a line: "(Evgeniy Maloletka/AP)", "(Turkish Presidency via AP)",
-# or "Alexander Ryumin / TASS".
-_CAPTION = re.compile(r"(\([^()]*(/|\bvia\b)[^()]*\)|\s/\s*[A-Z][A-Za-z]+)\s*\Z")
+#: A pointer to other stories: "Related article:", "READ MORE: Will losing oil ports end…".
+_RELATED = re.compile(
+    r"(?i)(?:related (?:articles?|stories|coverage)|read more|see also|also read|more on this story)\s*:"
+)
+#: A photo credit closing a line: "(Evgeniy Maloletka/AP)", "(Turkish Presidency via AP)", "Alexander
+#: Ryumin / TASS"; the slash of a date ("(China Daily European Weekly 03/17/2017 page25)") is none.
+_CAPTION = re.compile(r"(\([^()]*((?<!\d)/|/(?!\d)|\bvia\b)[^()]*\)|\s/\s*[A-Z][A-Za-z]+)\s*\Z")
 _CREDIT = re.compile(r"(?i)\bcontributed (reporting|to this report)\.?\s*\Z")
 _DATELINE = re.compile(r"\A[A-Z][A-Z .'-]+, [A-Z][a-z]+ \d{1,2}\. /[A-Z]+/\.\s+")
 _TRAILER = re.compile(r"/rel\s*\Z")
@@ -67,10 +71,13 @@ _YEAR_IN = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 def _is_heading(text: str) -> bool:
-    """A short line without a closing full stop that is not a list item: a headline or section title."""
+    """A short line without a closing full stop that is not a list item: a headline or section title.
+
+    Markdown emphasis closing the line does not hide its full stop ("*…his tax returns.*")."""
     if _BULLET.match(text):
         return False
-    return text[-1] not in _SENTENCE_END and len(text) <= 160 and len(text.split()) <= 20
+    ending = text.rstrip("*_") or text
+    return ending[-1] not in _SENTENCE_END and len(text) <= 160 and len(text.split()) <= 20
 
 
 def as_date(line: str, labelled: bool = False) -> str | None:
@@ -102,22 +109,49 @@ def _line_date(text: str) -> str | None:
 def _front_matter(raw: str, art: ParsedArticle) -> int:
     """Read a leading YAML front matter block into the title, date and URL; where the text after it starts.
 
-    Only flat `key: value` lines are read (no YAML library: the fields a news export writes are
-    flat), and the block is reported as left out.
+    Parsed with PyYAML, so quoted titles come out as written ("'Huge advance' in…", "Trump's
+    ban" from 'Trump''s ban'); a block YAML cannot read falls back to its flat `key: value`
+    lines. The block is reported as left out.
     """
     match = _FRONT_MATTER.match(raw)
     if match is None:
         return 0
-    fields = {m.group("key").lower(): m.group("value").strip("'\"") for m in _FIELD.finditer(match.group("body"))}
-    art.title = clean_text(fields.get("title") or fields.get("headline") or "") or None
+    fields = _front_matter_fields(match.group("body"))
+    art.title = clean_text(_text_field(fields, "title", "headline")) or None
     for key in ("date", "published", "publish_date", "pubdate", "created"):
-        value = fields.get(key, "")
-        art.date = art.date or (value[:10] if re.fullmatch(r"\d{4}-\d\d-\d\d(?:[T ].*)?", value) else as_date(value))
-    url = fields.get("url") or fields.get("link") or fields.get("canonical_url") or ""
+        value = fields.get(key)
+        if isinstance(value, datetime.date):  # YAML reads an unquoted 2002-08-16 as a date
+            art.date = art.date or value.isoformat()[:10]
+        elif isinstance(value, str):
+            day = value.strip()
+            art.date = art.date or (day[:10] if re.fullmatch(r"\d{4}-\d\d-\d\d(?:[T ].*)?", day) else as_date(day))
+    url = _text_field(fields, "url", "link", "canonical_url")
     art.url = url if _URL_LINE.fullmatch(url) else None
     lines = match.group("body").count("\n")
     art.dropped.append(("front matter", f"{lines} lines of metadata (title, date, …)"))
     return match.end()
+
+
+def _front_matter_fields(block: str) -> dict[str, object]:
+    """The front matter's top-level fields, keys lower-cased."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(block)
+    except yaml.YAMLError:
+        data = None
+    if not isinstance(data, dict):
+        data = {m.group("key"): m.group("value").strip("'\"") for m in _FIELD.finditer(block)}
+    return {str(key).lower(): value for key, value in data.items()}
+
+
+def _text_field(fields: dict[str, object], *keys: str) -> str:
+    """The first of `keys` that holds text (or a number: a title may be "1984")."""
+    for key in keys:
+        value = fields.get(key)
+        if isinstance(value, str | int | float) and not isinstance(value, bool) and str(value).strip():
+            return str(value).strip()
+    return ""
 
 
 def _left_out(text: str) -> str | None:
@@ -142,11 +176,15 @@ _CONTRIBUTED = re.compile(r"(?i)(?:(?<=[.!?\"”])\s+|\A)[^.!?]*\bcontributed (?
 
 
 def _closing_credit(text: str) -> int | None:
-    """Where a credit closing a long paragraph starts, or None."""
-    if len(text) <= CAPTION_MAX:
-        return None
+    """Where a credit closing a paragraph starts, or None. A short line counts as a paragraph
+    with a credit only when a sentence ends before the credit ("…100 million euros in the plant.
+    (China Daily European Weekly 03/17/2017 page25)"); otherwise it is a caption's credit."""
     found = _CLOSING_CREDIT.search(text) or _CONTRIBUTED.search(text)
-    return found.start() if found else None
+    if found is None:
+        return None
+    if len(text) <= CAPTION_MAX and not text[: found.start()].rstrip().endswith(tuple('.!?"”’')):
+        return None
+    return found.start()
 
 
 def parse_article(raw: str) -> ParsedArticle:
@@ -226,10 +264,15 @@ def strip_trailer(text: str) -> str:
     return _TRAILER.sub("", text)
 
 
+#: Markdown emphasis around words ("*Pace, Florida (CNN)…returns.*", "**Update**"), not a lone
+#: "5 * 3" or the underscore inside "snake_case".
+_EMPHASIS = re.compile(r"(?<![\w*_])[*_]{1,3}(?=[^\s*_])|(?<=[^\s*_])[*_]{1,3}(?![\w*_])")
+
+
 def clean_text(text: str) -> str:
-    """Text as shown and embedded: tags removed, entities decoded, whitespace collapsed, a byte
-    order mark (which `read_text` keeps at the start of a file) dropped."""
-    return " ".join(html.unescape(strip_tags(text)).replace("\ufeff", "").split())
+    """Text as shown and embedded: tags and Markdown emphasis removed, entities decoded,
+    whitespace collapsed, a byte order mark (which `read_text` keeps at the start of a file) dropped."""
+    return " ".join(_EMPHASIS.sub("", html.unescape(strip_tags(text))).replace("\ufeff", "").split())
 
 
 def day_number(date: str | None) -> int:
