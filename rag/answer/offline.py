@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 
 from rag.answer.answer_types import answer_type
 from rag.answer.calibration import Thresholds
+from rag.answer.dates import topic_dates
+from rag.answer.filters import SearchFilter
 from rag.answer.followup import condense_offline
 from rag.answer.lexicon import WORD, Lexicon
 from rag.answer.protocol import Question
@@ -212,6 +214,22 @@ def about_the_story(scored: Sequence[Evidence]) -> list[Evidence]:
     return [ev for ev in relevant if best[ev.chunk.source] >= top - ARTICLE_MARGIN]
 
 
+def opening_sentences(leads: Sequence[Chunk], snapshot: IndexSnapshot, limit: int) -> list[Chunk]:
+    """Up to `limit` opening sentences of the articles whose first sentences are `leads` (in date
+    order): one per article, spread over the period when there are more articles than places,
+    then each article's second sentence, and so on."""
+    if len(leads) > limit:
+        step = len(leads) / limit
+        return [leads[int(i * step)] for i in range(limit)]
+    chosen: list[Chunk] = []
+    for position in range(limit):
+        for lead in leads:
+            found = lead if position == 0 else snapshot.sentence(lead.source, lead.position + position)
+            if found is not None and len(chosen) < limit:
+                chosen.append(found)
+    return chosen
+
+
 def quoted_text(quotes: Sequence[Chunk]) -> str:
     """The answer text: each quoted sentence followed by its [n] marker."""
     return " ".join(f"{chunk.text} [{i}]" for i, chunk in enumerate(quotes, 1))
@@ -263,13 +281,37 @@ class OfflineAnswerer:
         self, question: Question, query: str, topic: str, snapshot: IndexSnapshot, notice: str | None
     ) -> Answer:
         """A broad question's answer: diverse, relevant sentences across articles, in date order."""
+        span = topic_dates(topic)
+        if span is not None:
+            return self.news_of(question, query, span, snapshot, notice)
         scored = snapshot.evidence(topic, question.where, n=SUMMARY_CANDIDATES)
         chosen = diverse(about_the_story(scored), snapshot, SUMMARY_SENTENCES)
         kept, stale = still_in_files(snapshot.seeds_dir, [ev.chunk for ev in chosen])
         base = self._base(question, query, scored, stale, notice)
         if not kept:
             return self._refusal(base, scored, snapshot)
-        kept.sort(key=lambda pair: (pair[0].date or "9999", pair[0].source, pair[0].position))
+        return self._listed(base, kept)
+
+    def news_of(
+        self, question: Question, query: str, span: tuple[str, str], snapshot: IndexSnapshot, notice: str | None
+    ) -> Answer:
+        """ "What happened on 9 February 2017?": the opening sentences of the articles dated then."""
+        where = question.where
+        first = max(span[0], where.date_from or span[0]) if where else span[0]
+        last = min(span[1], where.date_to or span[1]) if where else span[1]
+        dated = SearchFilter(where.sources if where else None, first, last)
+        leads = sorted(snapshot.articles(dated), key=lambda c: (c.date or "", c.source)) if first <= last else []
+        chosen = opening_sentences(leads, snapshot, SUMMARY_SENTENCES)
+        kept, stale = still_in_files(snapshot.seeds_dir, chosen)
+        base = self._base(question, query, [Evidence(chunk, 0.0) for chunk in chosen], stale, notice)
+        if not kept:
+            return self._refusal(base, [], snapshot)
+        return self._listed(base, kept)
+
+    @staticmethod
+    def _listed(base: Answer, kept: list[tuple[Chunk, str]]) -> Answer:
+        """A summary's answer: one cited line per sentence, in date order."""
+        kept = sorted(kept, key=lambda pair: (pair[0].date or "9999", pair[0].source, pair[0].position))
         citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
         lines = [f"- {chunk.text} [{n}]" for n, (chunk, _) in enumerate(kept, 1)]
         return base.model_copy(update={"text": "\n".join(lines), "citations": citations, "refused": False})
