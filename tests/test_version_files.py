@@ -76,13 +76,14 @@ def test_an_index_without_version_files_gets_them_from_the_store_once(seeds: Pat
     assert _answers(build_pipeline(settings)) == expected, "the second process finds the files"
 
 
+@pytest.mark.parametrize("name", ["ids.npy", "spellings.json"])
 @pytest.mark.parametrize("damage", ["delete", "truncate"])
-def test_damaged_version_files_are_built_again_not_reported(seeds: Path, make_settings, damage):
+def test_damaged_version_files_are_built_again_not_reported(seeds: Path, make_settings, damage, name):
     settings = make_settings(seeds_dir=seeds)
     indexer = build_pipeline(settings)
     indexer.index()
     expected = _answers(indexer)
-    (ids,) = (settings.index_dir / "keyword-index").glob("*/ids.npy")
+    (ids,) = (settings.index_dir / "keyword-index").glob(f"*/{name}")
     if damage == "delete":
         ids.unlink()
     else:
@@ -104,6 +105,7 @@ def test_stored_word_statistics_equal_those_computed_from_the_text(pipeline):
     assert all(stored.idf(t) == built.idf(t) and stored.seen(t) == built.seen(t) for t in terms)
     assert all(stored.seen_prefix(t) == built.seen_prefix(t) for t in terms)
     assert all(stored.article_terms(s) == built.article_terms(s) for s in [*articles, "no-such-file.txt"])
+    assert (stored.names, stored.words) == (built.names, built.words) and stored.names["medinsky"] == "Medinsky"
 
 
 def test_only_the_live_and_previous_versions_keep_files(seeds: Path, make_settings):

@@ -13,9 +13,9 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence, Set
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
-from rag.answer.vocabulary import mark_countries, normal_form
+from rag.answer.vocabulary import mark_countries, normal_form, word_lemmas
 from rag.models import Chunk
 
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
@@ -94,26 +94,36 @@ class Lexicon:
         """IDF over `texts`; `articles` (source -> its sentences) gives each article's vocabulary."""
         self._setup()
         df: Counter[str] = Counter()
+        forms = Spellings()
         n = 0
         for text in texts:
             n += 1
             df.update(set(self.terms(text)))
+            forms.add(text)
         self._set_statistics(n, df)
+        spellings = forms.table()
+        self.names: Mapping[str, str] = spellings["names"]
+        self.words: Sequence[str] = spellings["words"]
         self._article_terms: ArticleVocabulary = {
             source: frozenset(t for text in sentences for t in self.terms(text))
             for source, sentences in (articles or {}).items()
         }
 
     @classmethod
-    def from_statistics(cls, sentences: int, df: Mapping[str, int], articles: ArticleVocabulary) -> Lexicon:
+    def from_statistics(
+        cls, sentences: int, df: Mapping[str, int], articles: ArticleVocabulary, spellings: Mapping[str, Any]
+    ) -> Lexicon:
         """The lexicon of a corpus from its stored statistics (`rag.answer.version_files`), not its text.
 
-        `sentences` and `df` (stem -> sentences holding it) give the same IDF as the texts would.
+        `sentences` and `df` (stem -> sentences holding it) give the same IDF as the texts would;
+        `spellings` is `Spellings.table` of the same sentences.
         """
         lexicon = cls.__new__(cls)
         lexicon._setup()
         lexicon._set_statistics(sentences, df)
         lexicon._article_terms = articles
+        lexicon.names = spellings["names"]
+        lexicon.words = spellings["words"]
         return lexicon
 
     def _setup(self) -> None:
@@ -181,6 +191,54 @@ class Lexicon:
             return False
         at = bisect.bisect_left(self._sorted_terms, term)
         return at < len(self._sorted_terms) and self._sorted_terms[at].startswith(term)
+
+
+class Spellings:
+    """How the articles spell things, for matching a misspelt word of a question (`rag.answer.spelling`).
+
+    `names`: the words the articles capitalise, in their usual form ("zelensky" -> "Zelensky",
+    "nato" -> "NATO"): those capitalised inside sentences more often than not, and those that
+    open sentences and are no dictionary word ("Hunan province remained…"). `words`: the other
+    long words they use more than once ("government", "helicopters"), which a question
+    capitalises inside a name ("the Federal Government", "Russian Helicopters").
+    """
+
+    #: Words shorter than this are not kept as `words`: "macro" must not stand in for "Macron".
+    WORD_LETTERS = 7
+
+    def __init__(self) -> None:
+        self._capitalised: Counter[str] = Counter()
+        self._opening: Counter[str] = Counter()
+        self._lower: Counter[str] = Counter()
+
+    def add(self, sentence: str) -> None:
+        for i, match in enumerate(WORD.finditer(sentence)):
+            word = match.group().replace("’", "'").removesuffix("'s")
+            if word.islower():
+                self._lower[word] += 1
+            elif word[:1].isupper():
+                (self._opening if i == 0 else self._capitalised)[word] += 1
+
+    def table(self) -> dict[str, Any]:
+        """{"names": {lower-case name: usual form}, "words": [lower-case long words]}, as stored."""
+        usual: dict[str, tuple[int, str]] = {}
+        totals: Counter[str] = Counter()
+        for form, count in self._capitalised.items():
+            key = form.lower()
+            totals[key] += count
+            if count > usual.get(key, (0, ""))[0]:
+                usual[key] = (count, form)
+        names = {key: form for key, (_, form) in usual.items() if totals[key] > self._lower.get(key, 0)}
+        for form in self._opening:
+            key = form.lower()
+            if key not in names and not self._lower.get(key) and not word_lemmas(key):
+                names[key] = form
+        words = sorted(
+            word
+            for word, count in self._lower.items()
+            if count > 1 and len(word) >= self.WORD_LETTERS and word not in names
+        )
+        return {"names": names, "words": words}
 
 
 def coverage(question_terms: Sequence[str], text_terms: Set[str], lexicon: Lexicon) -> float:

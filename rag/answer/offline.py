@@ -21,6 +21,7 @@ from rag.answer.protocol import Question
 from rag.answer.scoring import Evidence, unknown_names, without_question_words
 from rag.answer.snapshot import IndexSnapshot
 from rag.answer.spans import Span, all_spans
+from rag.answer.spelling import corrected
 from rag.citations import cite, still_in_files
 from rag.index.parsing import clean_text
 from rag.models import Answer, Chunk, Done, Event, TextDelta
@@ -250,6 +251,7 @@ class OfflineAnswerer:
 
     def decision_score(self, query: str, snapshot: IndexSnapshot) -> float:
         """The score compared with the refusal threshold (-1 when nothing could answer), for calibration."""
+        query, _ = corrected(query, snapshot.lexicon)
         if unknown_names(query, snapshot.lexicon):
             return -1.0
         usable = [ev for ev in snapshot.evidence(query) if quotable(ev)]
@@ -257,6 +259,11 @@ class OfflineAnswerer:
 
     def answer(self, question: Question, query: str, snapshot: IndexSnapshot, notice: str | None = None) -> Answer:
         """The extractive answer to `query` (the standalone form of the question), or a refusal."""
+        query, fixes = corrected(query, snapshot.lexicon)
+        if fixes:
+            typed = ", ".join(f"“{word}”" for word, _ in fixes)
+            spelling = fill("spelling", typed=typed, names=", ".join(f"“{name}”" for _, name in fixes))
+            notice = f"{notice} {spelling}" if notice else spelling
         topic = summary_topic(query)
         if topic is not None:
             return self.summary(question, query, topic, snapshot, notice)

@@ -35,13 +35,13 @@ import numpy as np
 
 from rag.answer import lexicon as lexicon_module
 from rag.answer import vocabulary
-from rag.answer.lexicon import Lexicon
+from rag.answer.lexicon import Lexicon, Spellings
 from rag.errors import IndexNotReadyError
 
 log = logging.getLogger(__name__)
 
 #: Bumped when the layout of the folder changes.
-LAYOUT = "version-files-1"
+LAYOUT = "version-files-2"
 #: Packages whose data decides the terms and tokens.
 _TERM_PACKAGES = ("bm25s", "PyStemmer", "lemminflect", "countryinfo")
 #: Articles whose vocabulary a process keeps decoded (the candidates of recent questions).
@@ -134,7 +134,12 @@ class VersionFiles:
             _mapped(folder / "terms_indptr.npy"),
             _mapped(folder / "terms_data.npy"),
         )
-        self.lexicon = Lexicon.from_statistics(stats["sentences"], dict(zip(terms, stats["df"], strict=True)), articles)
+        self.lexicon = Lexicon.from_statistics(
+            stats["sentences"],
+            dict(zip(terms, stats["df"], strict=True)),
+            articles,
+            json.loads((folder / "spellings.json").read_text(encoding="utf-8")),
+        )
 
     def id_at(self, row: int) -> str:
         return str(self.ids[row].decode("ascii"))
@@ -179,6 +184,7 @@ def build(folder: Path, version: str, rows: Iterator[tuple[str, str, dict[str, A
     dates: dict[str, str | None] = {}
     lexicon = Lexicon([])
     df: Counter[str] = Counter()
+    spellings = Spellings()
     article_terms: dict[str, set[str]] = {}
     for node_id, text, meta in rows:
         ids.append(node_id)
@@ -188,6 +194,7 @@ def build(folder: Path, version: str, rows: Iterator[tuple[str, str, dict[str, A
         dates.setdefault(source, meta.get("date") or None)
         terms = set(lexicon.terms(text))
         df.update(terms)
+        spellings.add(text)
         article_terms.setdefault(source, set()).update(terms)
 
     sources = sorted(dates)
@@ -211,6 +218,7 @@ def build(folder: Path, version: str, rows: Iterator[tuple[str, str, dict[str, A
     np.save(folder / "terms_data.npy", np.array([i for a in per_article for i in a], dtype=np.int32))
     stats = {"sentences": len(texts), "terms": vocabulary_terms, "df": [df[t] for t in vocabulary_terms]}
     (folder / "terms.json").write_text(json.dumps(stats), encoding="utf-8")
+    (folder / "spellings.json").write_text(json.dumps(spellings.table()), encoding="utf-8")
 
     if texts:
         bm25 = bm25s.BM25()

@@ -141,6 +141,11 @@ class _HideSpacy(importlib.abc.MetaPathFinder):
         return None
 
 
+def word_lemmas(word: str) -> dict[str, tuple[str, ...]]:
+    """A lower-case word's lemmas by part of speech ({} for a word lemminflect does not know)."""
+    return _lemmas()(word)
+
+
 @lru_cache(maxsize=100_000)
 def normal_form(word: str) -> str:
     """A lower-case word's normal form: its country token, else its lemma, else itself."""
