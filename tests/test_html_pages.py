@@ -150,3 +150,20 @@ def test_character_references_in_the_page_title_belong_to_the_title():
     )
     article = parse_article(raw)
     assert article.title == "Bosnia's appeal & the court" and article.dropped == []
+
+
+def test_a_refusal_shows_a_repeated_sentence_once(tmp_path, make_settings):
+    """Pages often repeat their first sentence as the subtitle; the closest passages should not."""
+    from rag.pipeline import build_pipeline
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    sentence = "The storm reached the coast of Sulawesi on Tuesday night."
+    (folder / "storm.txt").write_text(
+        f"Storm hits Sulawesi\n2024-01-09\n\n{sentence}\n{sentence}\nPower was cut to the coast.\n", encoding="utf-8"
+    )
+    pipeline = build_pipeline(make_settings(seeds_dir=folder))
+    pipeline.index()
+    answer = pipeline.ask("How much did the storm on the coast of Sulawesi cost?")
+    assert answer.refused and len(answer.closest) >= 2
+    assert len({c.text for c in answer.closest}) == len(answer.closest)

@@ -226,3 +226,34 @@ def test_markdown_emphasis_and_glued_abbreviations_do_not_reach_the_quotes():
         "Or don't.\"",
         "The paper sold out.",
     ]
+
+
+def test_a_headline_that_asks_is_the_title_when_a_date_line_follows():
+    raw = "Why are Turkey and the Netherlands clashing?\n2017-03-12\n\nThe row escalated on Sunday.\n"
+    article = parse_article(raw)
+    assert (article.title, article.date) == ("Why are Turkey and the Netherlands clashing?", "2017-03-12")
+    assert [raw[s:e] for s, e in article.paragraphs] == ["The row escalated on Sunday."]
+    lede = "Why does it matter?\n\nThe row escalated on Sunday.\n"  # no date after it: a question opening the story
+    assert parse_article(lede).title is None and len(parse_article(lede).paragraphs) == 2
+
+
+def test_a_long_paragraph_opening_with_read_more_is_story():
+    story = (
+        "READ MORE: Israel bars entry to boycott backers. "
+        + "Lanning said the laws were draconian and undemocratic. " * 6
+    )
+    article = parse_article(story.strip() + "\n")
+    assert len(article.paragraphs) == 1 and article.dropped == []
+
+
+def test_an_attribution_left_alone_by_a_quotations_full_stop_joins_it():
+    text = (
+        '"We will leave the EU." Brexit Secretary David Davis said. "It is over." He said. '
+        '"No," said Mr Davis. Talks failed.'
+    )
+    assert [text[s:e] for s, e in split_sentences(text, 0, len(text))] == [
+        '"We will leave the EU." Brexit Secretary David Davis said.',
+        '"It is over." He said.',
+        '"No," said Mr Davis.',
+        "Talks failed.",
+    ]

@@ -341,6 +341,9 @@ class OfflineAnswerer:
     @staticmethod
     def _refusal(base: Answer, scored: Sequence[Evidence], snapshot: IndexSnapshot) -> Answer:
         """The plain refusal, with the closest passages (verified) so a wrong refusal still helps."""
-        near = [ev.chunk for ev in scored if ev.overlaps][:CLOSEST]
+        near: list[Chunk] = []
+        for ev in scored:  # best first, each text once (a page may repeat its opening as its subtitle)
+            if ev.overlaps and len(near) < CLOSEST and all(ev.chunk.text != chunk.text for chunk in near):
+                near.append(ev.chunk)
         kept, _ = still_in_files(snapshot.seeds_dir, near)
         return base.model_copy(update={"closest": [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]})

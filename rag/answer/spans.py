@@ -64,6 +64,9 @@ _SPELLED_AGE = (
 _AGE = re.compile(
     rf"\b(?:\d{{1,3}}|{_SPELLED_AGE})(?:-year-old| years? old)\b|\baged? \d{{1,3}}\b|\bage of \d{{1,3}}\b", re.I
 )
+#: News gives an age between commas after a name: "Larry Nassar, 53, pleaded guilty" (the name
+#: may be blanked as the question's own, `ASKED_NAME`).
+_AGE_AFTER_NAME = re.compile(rf"(?:\b[A-Z][\w'’-]+|{ASKED_NAME}+), (\d{{1,3}}),")
 
 _REPORTS_SPEECH = re.compile(
     r"\b(?:said|says|say|saying|told|tells|tell|added|adds|stated|states|noted|warned|warns|stressed|"
@@ -204,7 +207,13 @@ _DURATION_SHAPE = re.compile(
 )
 _FRACTION = re.compile(r"\b(?:half|third|quarter|fifth|tenth)s?\b|\d[\d.,]*\s*(?:%|per ?cent\b|percent\b)", re.I)
 
-FIND_AGE, FIND_NUMBER, FIND_DATE = searcher(_AGE), searcher(_NUMBER), searcher(_DATE)
+
+def _age_after_name(text: str, entities: Entities = ()) -> list[Span]:
+    return [m.span(1) for m in _AGE_AFTER_NAME.finditer(text)]
+
+
+FIND_NUMBER, FIND_DATE = searcher(_NUMBER), searcher(_DATE)
+FIND_AGE = either(searcher(_AGE), _age_after_name)
 FIND_MEASURE, FIND_CLOCK = searcher(_MEASURE), searcher(_CLOCK)
 PERSON = entity_of("PERSON", possessive=False)
 AGENT = entity_of("PERSON", "ORG", "NORP", "GPE", possessive=False)
@@ -257,7 +266,8 @@ def all_spans(test: AnswerType, text: str, entities: Entities = ()) -> list[Span
     return sorted({answer_phrase(text, span) for span in test(text, entities)})
 
 
-_TOKEN_END = re.compile(r"[^\s,;:!?()\"“”]*")
+#: Where a phrase's last word ends: "2:1" (a score) and "10:30" (a time) are one word.
+_TOKEN_END = re.compile(r"(?:[^\s,;:!?()\"“”]|:(?=\d))*")
 _UNIT_AFTER = re.compile(
     r"\s+(?:per ?cent|percent|%|(?:hundred|thousand|million|billion|trillion)s?|" + _UNITS + r"|[a-z]+-year-old)\b",
     re.IGNORECASE,

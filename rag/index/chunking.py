@@ -61,6 +61,12 @@ _ABBREVIATIONS = frozenset(
         "p.m",
     ]
 )
+#: A "sentence" that only says who spoke, left over when a quotation ends with a full stop:
+#: '"We will leave." Brexit Secretary David Davis said.' It belongs to the quotation.
+_ATTRIBUTION = re.compile(
+    r"(?:[A-Z][\w.'’-]*\s+){1,6}(?:said|says|added|adds|told (?:[\w’'-]+\s*){1,4}|wrote|writes|asked)\.|"
+    r"(?:said|says|added|adds|wrote|asked)(?:\s+[A-Z][\w.'’-]*){1,6}\."
+)
 #: Neighbouring sentences on each side included in a chunk's answering context.
 WINDOW = 1
 #: A "sentence" longer than this (a file with no full stops) is cut at spaces into pieces of at most
@@ -110,13 +116,16 @@ def split_sentences(raw: str, start: int, end: int) -> list[tuple[int, int]]:
         spans.append((begin, match.end()))
         begin = match.end()
     spans.append((begin, len(paragraph)))
-    result = []
+    result: list[tuple[int, int]] = []
     for s, e in spans:
         chunk = paragraph[s:e]
         lead = len(chunk) - len(chunk.lstrip())
         trail = len(chunk.rstrip())
         if trail > lead and re.search(r"\w", chunk):
-            result.append((start + s + lead, start + s + trail))
+            if result and _ATTRIBUTION.fullmatch(chunk.strip()):
+                result[-1] = (result[-1][0], start + s + trail)  # '"…deal." Brexit Secretary David Davis said.'
+            else:
+                result.append((start + s + lead, start + s + trail))
     return result
 
 

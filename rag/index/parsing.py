@@ -155,11 +155,14 @@ def _text_field(fields: dict[str, object], *keys: str) -> str:
 
 
 def _left_out(text: str) -> str | None:
-    """Why a line is not body text (a related-articles line, a photo caption or a credit), or None."""
-    if _RELATED.match(text):
-        return "related articles"
+    """Why a line is not body text (a related-articles line, a photo caption or a credit), or None.
+
+    Only a line of at most CAPTION_MAX characters can be one: a paragraph that opens with "READ
+    MORE: …" and goes on for sentences is story."""
     if len(text) > CAPTION_MAX:
         return None
+    if _RELATED.match(text):
+        return "related articles"
     if _CAPTION.search(text):
         return "photo caption"
     if _CREDIT.search(text):
@@ -173,6 +176,20 @@ def _left_out(text: str) -> str | None:
 _CLOSING_CREDIT = re.compile(r"\((?=[^()]*[A-Z][a-z])[^()]*(?:/\s*[A-Z][A-Za-z]+|\bvia\b|\bpage\s*\d+)[^()]*\)\s*\Z")
 #: "… on Friday. Alex Stone and Kayna Whitworth contributed to this report.": from the sentence's start.
 _CONTRIBUTED = re.compile(r"(?i)(?:(?<=[.!?\"”])\s+|\A)[^.!?]*\bcontributed (?:reporting|to this report)\.?\s*\Z")
+
+
+def _question_headline(text: str, after: list[tuple[int, int, str]], art: ParsedArticle, seen_body: bool) -> bool:
+    """A headline that asks ("Why are Turkey and the Netherlands clashing?"): the file's first line,
+    short, ending in a question or exclamation mark, with a date line right after it."""
+    return (
+        not seen_body
+        and art.title is None
+        and text.endswith(("?", "!"))
+        and len(text) <= 160
+        and len(text.split()) <= 20
+        and bool(after)
+        and _line_date(after[0][2]) is not None
+    )
 
 
 def _closing_credit(text: str) -> int | None:
@@ -211,9 +228,8 @@ def read_lines(raw: str, lines: Iterable[tuple[int, int, str]], art: ParsedArtic
     """
     seen_body = False
     expect_url = False
-    for start, end, text in lines:
-        if not text:
-            continue
+    lines = [line for line in lines if line[2]]
+    for i, (start, end, text) in enumerate(lines):
         if expect_url and _URL_LINE.fullmatch(text):
             art.url = art.url or text
             expect_url = False
@@ -232,7 +248,7 @@ def read_lines(raw: str, lines: Iterable[tuple[int, int, str]], art: ParsedArtic
         if why:
             art.dropped.append((why, text))
             continue
-        if _is_heading(text) or _HASHES.match(text):
+        if _is_heading(text) or _HASHES.match(text) or _question_headline(text, lines[i + 1 : i + 2], art, seen_body):
             if not seen_body and art.title is None:
                 art.title = clean_text(_HASHES.sub("", text))
             else:

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 #: Records per `get` when reading a whole collection (well under SQLite's variable limit).
 PAGE_SIZE = 5000
 #: Bumped when chunking changes, so an old index is rebuilt rather than mixed.
-CHUNK_SCHEMA = "sentences-v9-web-pages-markup"
+CHUNK_SCHEMA = "sentences-v10-attributions"
 
 
 @dataclass
