@@ -166,7 +166,9 @@ class Pipeline:
         """The k best sentence chunks for a question, best first; `.score` is the evidence score."""
         query = clean_question(question, self.settings.max_question_chars)
         with self.store.reading():
-            ranked = self.snapshot().evidence(query, where)[: clean_k(k, self.settings.top_k)]
+            snapshot = self.snapshot()
+            snapshot.check_sources(where)
+            ranked = snapshot.evidence(query, where)[: clean_k(k, self.settings.top_k)]
         return [ev.chunk.model_copy(update={"score": round(ev.score, 4)}) for ev in ranked]
 
     def ask_stream(
@@ -178,6 +180,7 @@ class Pipeline:
         )
         with self.store.reading():
             snapshot = self.snapshot()
+            snapshot.check_sources(where)
             for event in self.answerer.stream(checked, snapshot):
                 if isinstance(event, Done):
                     event = Done(event.answer.model_copy(update={"index_version": snapshot.version}))

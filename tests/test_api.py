@@ -148,6 +148,13 @@ def test_filters_of_the_wrong_form_are_question_errors_not_ignored(public_api, f
         public_api.ask("Who headed the Russian delegation?", **filters)
 
 
+def test_a_source_the_index_does_not_hold_is_an_error_not_a_refusal(public_api):
+    with pytest.raises(public_api.QuestionError, match=r"No indexed article is named nope\.txt: sources are"):
+        public_api.ask("Who headed the Russian delegation?", sources=["000_4ac1dad1d337df25.txt", "nope.txt"])
+    with pytest.raises(public_api.QuestionError, match=r"nope\.txt"):
+        public_api.retrieve("Who headed the Russian delegation?", sources="nope.txt")
+
+
 def test_a_date_range_that_ends_before_it_starts_is_an_error_not_a_refusal(public_api):
     with pytest.raises(public_api.QuestionError, match="date_from 2025-05-16 is after date_to 2025-05-15"):
         public_api.ask("Who headed the Russian delegation?", date_from="2025-05-16", date_to="2025-05-15")

@@ -153,3 +153,21 @@ def test_upload_then_remove_refreshes_the_index_in_the_background(make_settings,
     assert "not an indexed article" in panel.remove("../pyproject.toml")[0]
     shutil.rmtree(tmp_path / "gradio-upload")
     assert Path(seeds).is_dir()
+
+
+def test_examples_are_the_demos_for_the_demo_corpus_and_made_from_the_users_news_otherwise(tmp_path, monkeypatch):
+    from rag.models import Chunk
+    from ui.app import EXAMPLES, examples
+
+    articles = [
+        Chunk(id="a", source="a.html", text="x", start=0, end=1, title="Ferry capsizes", date="2024-03-12"),
+        Chunk(id="b", source="b.txt", text="y", start=0, end=1, title=None, date="2024-03-09"),
+    ]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seeds").mkdir()
+    assert examples(Path("seeds"), articles) == EXAMPLES
+    assert examples(tmp_path / "news", articles) == [
+        "What happened on 12 March 2024?",
+        "Give me an overview of Ferry capsizes",
+    ]
+    assert examples(tmp_path / "news", [articles[1].model_copy(update={"date": None})]) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rag.citations import safe_path
+from rag.index.parsing import clean_text
 from rag.models import Answer, Citation
 from ui.render import CLOSEST_LABEL, OFFLINE_LABEL, answer_message, article_html, excerpt
 
@@ -102,3 +103,40 @@ def test_refusal_shows_closest_passages_under_their_own_label():
     html = answer_message(Answer(question="q", text="The articles do not say.", refused=True, closest=[c]), SEEDS)
     assert CLOSEST_LABEL in html and 'class="sources closest"' in html and "<mark>" in html
     assert html.index("The articles do not say.") < html.index(CLOSEST_LABEL)
+
+
+PAGE = (
+    '<!DOCTYPE html><html><head><title>Ferry | News</title><script>var x = "Breaking. News";</script></head>'
+    '<body><nav><a href="/">Home</a> Share on Facebook</nav><article><h1>Ferry capsizes</h1>'
+    '<figure><img src="/img/photo.jpg" alt=""><figcaption>File photo. (Reuters)</figcaption></figure>'
+    "<p>A ferry carrying 57 passengers capsized on Tuesday.</p><p>Rescuers pulled 40 people from the water, "
+    "the agency&#8217;s spokesman said. Seventeen remain missing.</p></article>"
+    "<footer>&copy; 2024 Example News</footer></body></html>"
+)
+
+
+def page_citation(tmp_path, needle: str) -> tuple[Citation, str]:
+    (tmp_path / "ferry.html").write_text(PAGE, encoding="utf-8")
+    start = PAGE.index(needle)
+    end = PAGE.index(".", start) + 1
+    quote = PAGE[start:end]
+    text = clean_text(quote)
+    cited = Citation(number=1, source="ferry.html", quote=quote, text=text, start=start, end=end, title="Ferry")
+    return cited, PAGE
+
+
+def test_a_web_page_excerpt_shows_its_story_not_its_markup(tmp_path):
+    cited, raw = page_citation(tmp_path, "Rescuers pulled")
+    shown = excerpt(cited, raw)
+    assert shown.startswith("A ferry carrying 57 passengers capsized on Tuesday. <mark>Rescuers pulled")
+    assert shown.endswith("</mark> Seventeen remain missing.")
+    assert not any(junk in shown for junk in ("img", "alt=", "Reuters", "Share on Facebook", "&amp;#"))
+
+
+def test_a_cited_web_page_is_shown_as_its_paragraphs_with_the_quote_marked(tmp_path):
+    cited, _ = page_citation(tmp_path, "Rescuers pulled")
+    shown = article_html(tmp_path, cited)
+    assert "<p>A ferry carrying 57 passengers capsized on Tuesday.</p>" in shown
+    marked = "Rescuers pulled 40 people from the water, the agency’s spokesman said."
+    assert f'<p><mark id="cited-quote">{marked}</mark> Seventeen remain missing.</p>' in shown
+    assert not any(junk in shown for junk in ("DOCTYPE", "var x", "Home", "File photo", "Example News"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import uuid
 from collections.abc import Iterator
@@ -14,19 +15,40 @@ from rag import feedback
 from rag.answer.filters import SearchFilter
 from rag.errors import RagError
 from rag.index.ingest import MAX_FILE_BYTES
-from rag.models import Answer, Citation, Done, TextDelta
+from rag.models import Answer, Chunk, Citation, Done, TextDelta
 from rag.pipeline import Pipeline
+from rag.settings import Settings
 from rag.uploads import BackgroundIndex, remove_article, save_uploads
 from ui.render import answer_message, article_html, articles_html, index_status_html, lines_html, mode_label
 
 log = logging.getLogger(__name__)
 
+#: The demo corpus's examples (`seeds/`, the default RAG_SEEDS_DIR).
 EXAMPLES = [
     "Who headed the Russian delegation?",
     "How long did Friday's talks last?",
     "What did Kaja Kallas say about Putin?",
     "How many Ukrainian civilians have been killed, according to the UN?",
 ]
+
+
+def examples(seeds_dir: Path, articles: list[Chunk]) -> list[str]:
+    """The demo's examples for the demo corpus; for a folder of the user's, questions made from
+    it (the news of its latest day, an overview of its latest headline), since questions about
+    the demo's talks in Istanbul mean nothing beside other news."""
+    if seeds_dir.resolve() == Path(str(Settings.model_fields["seeds_dir"].default)).resolve():
+        return EXAMPLES
+    dated = sorted((a for a in articles if a.date), key=lambda a: (a.date or "", a.source))
+    found = []
+    if dated:
+        day = datetime.date.fromisoformat(str(dated[-1].date))
+        found.append(f"What happened on {day.day} {day:%B %Y}?")
+    titled = [a.title for a in [*reversed(dated), *articles] if a.title and len(a.title) <= 90]
+    if titled:
+        found.append(f"Give me an overview of {titled[0]}")
+    return found
+
+
 CSS = """
 .unsupported { background: #fff3cd; }
 .sources { font-size: 0.9em; margin-top: 0.5em; }
@@ -269,7 +291,9 @@ def build_app(pipeline: Pipeline, manage: bool = False) -> gr.Blocks:
                 with gr.Row():
                     send = gr.Button("Ask", variant="primary", elem_id="ask")
                     clear = gr.Button("Clear chat", elem_id="clear")
-                gr.Examples(EXAMPLES, inputs=box, label="Examples")
+                shown = examples(pipeline.settings.seeds_dir, articles)
+                if shown:
+                    gr.Examples(shown, inputs=box, label="Examples")
             with gr.Column(scale=2):
                 picker = gr.Dropdown(label="Read a cited article", choices=[], value=None, elem_id="picker")
                 article = gr.HTML(elem_id="article")

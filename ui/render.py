@@ -11,8 +11,9 @@ import re
 from pathlib import Path
 
 from rag.citations import read_source
+from rag.index.html_pages import is_html_page
+from rag.index.parsing import clean_text, parse_article
 from rag.index.parsing import strip_tags as _plain
-from rag.index.parsing import strip_trailer
 from rag.models import Answer, Chunk, Citation
 
 #: Characters of context shown on each side of a quote in the sources list.
@@ -24,14 +25,27 @@ def mode_label(mode: str) -> str:
     return OFFLINE_LABEL if mode == "offline" else f"answered by {mode}"
 
 
+def story_around(raw: str, start: int, end: int) -> tuple[str, str]:
+    """The article's story text before and after raw[start:end], as the index read it: paragraphs
+    only, markup and entities resolved, so a saved web page's menus, scripts and captions (and a
+    text file's captions and trailers) never show beside a quote."""
+    paragraphs = parse_article(raw).paragraphs
+    before = " ".join(clean_text(raw[s : min(e, start)]) for s, e in paragraphs if s < start)
+    after = " ".join(clean_text(raw[max(s, end) : e]) for s, e in paragraphs if e > end)
+    return before.strip(), after.strip()
+
+
 def excerpt(citation: Citation, raw: str | None) -> str:
-    """A short excerpt around the quote, with the quote highlighted (HTML)."""
+    """A short excerpt of the story around the quote, with the quote highlighted (HTML)."""
     if raw is None:
         return f"<mark>{html.escape(citation.text)}</mark>"
-    before = " ".join(_plain(raw[max(0, citation.start - EXCERPT) : citation.start]).split())
-    after = " ".join(_plain(strip_trailer(raw[citation.end : citation.end + EXCERPT])).split())
-    before = ("…" + before.split(" ", 1)[-1]) if citation.start > EXCERPT and " " in before else before
-    after = (after.rsplit(" ", 1)[0] + "…") if " " in after else after
+    before, after = story_around(raw, citation.start, citation.end)
+    if len(before) > EXCERPT:
+        cut = before[-EXCERPT:]
+        before = "…" + (cut.split(" ", 1)[-1] if " " in cut else cut)
+    if len(after) > EXCERPT:
+        cut = after[:EXCERPT]
+        after = (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
     return f"{html.escape(before)} <mark>{html.escape(citation.text)}</mark> {html.escape(after)}".strip()
 
 
@@ -123,15 +137,37 @@ def article_html(seeds_dir: Path, citation: Citation) -> str:
     raw = read_source(seeds_dir, citation.source)
     if raw is None:
         return "<p>That article is not available.</p>"
+    if is_html_page(raw):
+        return _article(citation, _page_story(raw, citation))
     head = html.escape(_plain(raw[: citation.start]))
     quote = html.escape(_plain(raw[citation.start : citation.end]))
     tail = html.escape(_plain(raw[citation.end :]))
     body = f'{head}<mark id="cited-quote">{quote}</mark>{tail}'.strip().replace("\n", "<br>")
+    return _article(citation, body)
+
+
+def _article(citation: Citation, body: str) -> str:
     title = html.escape(citation.title or citation.source)
     return (
         f'<div class="article"><h3>{title}</h3><p class="meta">{source_line(citation)}</p>'
         f'<div class="article-body">{body}</div></div>'
     )
+
+
+def _page_story(raw: str, citation: Citation) -> str:
+    """A saved web page shown as its story's paragraphs (not its markup), the quote marked."""
+    blocks = []
+    marked = False
+    for s, e in parse_article(raw).paragraphs:
+        if e <= citation.start or s >= citation.end:
+            blocks.append(html.escape(clean_text(raw[s:e])))
+            continue
+        a, b = max(s, citation.start), min(e, citation.end)
+        mark = "<mark>" if marked else '<mark id="cited-quote">'
+        marked = True
+        parts = (html.escape(clean_text(raw[s:a])), f"{mark}{html.escape(clean_text(raw[a:b]))}</mark>")
+        blocks.append(" ".join([*parts, html.escape(clean_text(raw[b:e]))]).strip())
+    return "".join(f"<p>{block}</p>" for block in blocks)
 
 
 def articles_html(articles: list[Chunk], sentences: dict[str, int]) -> str:

@@ -21,6 +21,7 @@ from rag.answer.lexicon import Lexicon
 from rag.answer.retrieval import HybridRetriever
 from rag.answer.scoring import Evidence, score_candidates
 from rag.answer.version_files import VersionFiles
+from rag.errors import QuestionError
 from rag.models import Chunk
 
 #: Candidates the evidence score re-ranks (more than top_k: the best quote is not always first).
@@ -41,6 +42,18 @@ class IndexSnapshot:
         """The snapshot of `collection`, whose version files are `files`."""
         retriever = HybridRetriever(collection, files, embedder)
         return cls(retriever.collection_name, retriever, files.lexicon, seeds_dir)
+
+    def check_sources(self, where: SearchFilter | None) -> None:
+        """QuestionError when a filter names a file this version does not hold: a mistyped name
+        would otherwise narrow the search to nothing and read as "the articles do not say"."""
+        if where is None or where.sources is None:
+            return
+        missing = sorted(where.sources - set(self.retriever.files.sources))
+        if missing:
+            raise QuestionError(
+                f"No indexed article is named {', '.join(missing)}: sources are file names relative to the "
+                "articles folder, as the answers' source lines show them."
+            )
 
     def evidence(self, query: str, where: SearchFilter | None = None, n: int = CANDIDATES) -> list[Evidence]:
         """Hybrid candidates re-ranked by the evidence score, best first."""
