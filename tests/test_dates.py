@@ -27,11 +27,20 @@ def test_a_topic_that_is_only_a_date_gives_its_days(topic, span):
     assert topic_dates(topic) == span
 
 
+def test_a_day_without_its_year_is_taken_in_the_latest_year_with_news_that_day():
+    dates = ["2017-03-14", "2017-03-15", "2016-03-15", None, "2016-04-01"]
+    assert topic_dates("15 March", dates) == ("2017-03-15", "2017-03-15")
+    assert topic_dates("the news of April 1st", dates) == ("2016-04-01", "2016-04-01")
+    assert topic_dates("2 June", dates) == ("2017-06-02", "2017-06-02")  # no news that day: refused later
+    assert topic_dates("15 March") is None and topic_dates("May", dates) is None  # "May" is also a name
+
+
 def test_what_happened_on_a_day_quotes_the_opening_sentences_of_that_days_articles(public_api):
     answer = public_api.ask("What happened on 16 May 2025?")
     assert not answer.refused and len(answer.citations) >= 3
     assert {c.date for c in answer.citations} == {"2025-05-16"}
     assert answer.text.startswith("- First direct talks between Russia and Ukraine")
+    assert public_api.ask("What happened on 16 May?").citations == answer.citations
     month = public_api.ask("What happened in May 2025?")
     assert {c.date for c in month.citations} == {"2025-05-15", "2025-05-16"}
     # one opening sentence of each of the four dated seed articles (003 has no date), then a second one

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from rag.citations import read_source
@@ -25,11 +26,17 @@ def mode_label(mode: str) -> str:
     return OFFLINE_LABEL if mode == "offline" else f"answered by {mode}"
 
 
+@lru_cache(maxsize=16)
+def _paragraphs(raw: str) -> tuple[tuple[int, int], ...]:
+    """An article's story paragraphs, parsed once for all the quotes an answer cites from it."""
+    return tuple(parse_article(raw).paragraphs)
+
+
 def story_around(raw: str, start: int, end: int) -> tuple[str, str]:
     """The article's story text before and after raw[start:end], as the index read it: paragraphs
     only, markup and entities resolved, so a saved web page's menus, scripts and captions (and a
     text file's captions and trailers) never show beside a quote."""
-    paragraphs = parse_article(raw).paragraphs
+    paragraphs = _paragraphs(raw)
     before = " ".join(clean_text(raw[s : min(e, start)]) for s, e in paragraphs if s < start)
     after = " ".join(clean_text(raw[max(s, end) : e]) for s, e in paragraphs if e > end)
     return before.strip(), after.strip()
@@ -158,7 +165,7 @@ def _page_story(raw: str, citation: Citation) -> str:
     """A saved web page shown as its story's paragraphs (not its markup), the quote marked."""
     blocks = []
     marked = False
-    for s, e in parse_article(raw).paragraphs:
+    for s, e in _paragraphs(raw):
         if e <= citation.start or s >= citation.end:
             blocks.append(html.escape(clean_text(raw[s:e])))
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
+from collections.abc import Sequence
 
 #: Words around a date that say nothing about a subject: "the news from", "the stories of".
 _GENERIC = re.compile(
@@ -24,6 +25,7 @@ _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 #: The date forms a question writes: "9 February 2017", "February 9, 2017", "February 2017", "2017", "2017-02-09".
+_ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d$")
 _FORMS = [
     re.compile(rf"^{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}$"),
     re.compile(rf"^{_MONTH}\s+{_DAY},?\s+{_YEAR}$"),
@@ -33,9 +35,17 @@ _FORMS = [
 ]
 
 
-def topic_dates(topic: str) -> tuple[str, str] | None:
+#: A day without its year ("15 March", "March 15th"); a month alone is not taken ("May" is also a name).
+_YEARLESS = [re.compile(rf"^{_DAY}\s+(?:of\s+)?{_MONTH}$"), re.compile(rf"^{_MONTH}\s+{_DAY}$")]
+
+
+def topic_dates(topic: str, dates: Sequence[str | None] = ()) -> tuple[str, str] | None:
     """(first day, last day), as YYYY-MM-DD, when a broad question's topic is only a date,
-    a month or a year ("the news from 9 February 2017", "March 2017"); None otherwise."""
+    a month or a year ("the news from 9 February 2017", "March 2017"); None otherwise.
+
+    A day written without its year ("What happened on 15 March?") is taken in the latest year
+    of the articles' `dates` that has articles that day, else in their latest year.
+    """
     generic = _GENERIC.match(topic.strip(" ?.!"))
     if generic is None:
         return None
@@ -44,6 +54,15 @@ def topic_dates(topic: str) -> tuple[str, str] | None:
         found = form.match(text)
         if found is not None:
             return _span(found.groupdict())
+    years = sorted({int(day[:4]) for day in dates if day and _ISO_DAY.match(day)}, reverse=True)
+    for form in _YEARLESS:
+        found = form.match(text)
+        if found is None or not years:
+            continue
+        spans = [span for year in years if (span := _span(found.groupdict() | {"year": str(year)}))]
+        dated = [span for span in spans if any(day and span[0] <= day <= span[1] for day in dates)]
+        chosen = dated or spans
+        return chosen[0] if chosen else None
     return None
 
 

@@ -288,7 +288,7 @@ class OfflineAnswerer:
         self, question: Question, query: str, topic: str, snapshot: IndexSnapshot, notice: str | None
     ) -> Answer:
         """A broad question's answer: diverse, relevant sentences across articles, in date order."""
-        span = topic_dates(topic)
+        span = topic_dates(topic, snapshot.article_dates())
         if span is not None:
             return self.news_of(question, query, span, snapshot, notice)
         scored = snapshot.evidence(topic, question.where, n=SUMMARY_CANDIDATES)

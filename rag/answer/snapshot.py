@@ -70,6 +70,10 @@ class IndexSnapshot:
     def window(self, chunk: Chunk, width: int = 1) -> list[Chunk]:
         return self.retriever.window(chunk, width)
 
+    def article_dates(self) -> list[str | None]:
+        """Each indexed article's date (None when undated), from the version files."""
+        return list(self.retriever.files.dates)
+
     def sentence_counts(self) -> dict[str, int]:
         """Indexed sentences per article file."""
         return self.retriever.files.sentence_counts()
