@@ -69,10 +69,13 @@ def test_every_chunk_offset_maps_to_its_text(name: str):
         assert raw[chunk.start] not in " \n" and raw[chunk.end - 1] not in " \n"
 
 
+def chunk_texts(raw: str, name: str = "a.txt") -> list[str]:
+    return [c.text for c in chunk_file(SourceFile(name=name, raw=raw, sha256="x"))]
+
+
 def test_abbreviations_do_not_end_sentences():
     raw = "Mr Zelensky met U.S. Secretary of State Marco Rubio at 10 a.m. Friday. He left."
-    chunks = chunk_file(SourceFile(name="a.txt", raw=raw, sha256="x"))
-    assert [c.text for c in chunks] == [
+    assert chunk_texts(raw) == [
         "Mr Zelensky met U.S. Secretary of State Marco Rubio at 10 a.m. Friday.",
         "He left.",
     ]
@@ -213,8 +216,7 @@ def test_front_matter_titles_are_read_as_yaml_writes_them(written, title):
 
 def test_markdown_emphasis_and_glued_abbreviations_do_not_reach_the_quotes():
     raw = "*Pace, Florida (CNN)Rep. Matt Gaetz surprised the crowd. He will **not** release his tax returns.*\n"
-    chunks = chunk_file(SourceFile(name="gaetz.md", raw=raw, sha256="x"))
-    assert [c.text for c in chunks] == [
+    assert chunk_texts(raw, "gaetz.md") == [
         "Pace, Florida (CNN)Rep. Matt Gaetz surprised the crowd.",
         "He will not release his tax returns.",
     ]
