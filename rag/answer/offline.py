@@ -302,7 +302,7 @@ class OfflineAnswerer:
     def news_of(
         self, question: Question, query: str, span: tuple[str, str], snapshot: IndexSnapshot, notice: str | None
     ) -> Answer:
-        """ "What happened on 9 February 2017?": the opening sentences of the articles dated then."""
+        """The opening sentences of the articles dated within `span` ("What happened on 9 February 2017?")."""
         where = question.where
         first = max(span[0], where.date_from or span[0]) if where else span[0]
         last = min(span[1], where.date_to or span[1]) if where else span[1]

@@ -125,10 +125,11 @@ def parse_html_page(raw: str) -> ParsedArticle:
     art.date = _date(reader.field(_DATE_FIELDS)) or _date(reader.first_time)
     readable = [p for p in reader.paragraphs if p.skipped_in is None and p.text]
     story = [p for p in readable if p.in_story] or readable
+    in_story = {id(p) for p in story}
     for paragraph in reader.paragraphs:
         if paragraph.skipped_in is not None and paragraph.text:
             art.dropped.append((_WHY.get(paragraph.skipped_in, f"page {paragraph.skipped_in}"), paragraph.text))
-        elif paragraph.text and paragraph not in story:
+        elif paragraph.text and id(paragraph) not in in_story:
             art.dropped.append(("outside the story", paragraph.text))
     read_lines(raw, ((p.start, p.end, p.text) for p in story), art)
     if art.title is None:
