@@ -115,6 +115,8 @@ def test_answer_types_follow_the_question_words():
     assert found("How old was King Louis XV?", "Louis XV, who was seven years old during the visit")
     assert found("How old is she?", "a twenty-five-year-old nurse")
     assert found("How old is Larry Nassar?", "Larry Nassar, 53, pleaded guilty") == ["53"]
+    # a count is whole: "six million", not "million"
+    assert found("How many Jews were killed?", "The Nazis killed six million Jews") == ["six million Jews"]
     assert not found("How old is he?", "In March, 2017, he pleaded guilty")
     assert found("When did they meet?", "on Friday")
     assert found("Who led the team?", "The team was led by Vladimir Medinsky.")

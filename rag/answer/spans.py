@@ -274,6 +274,11 @@ _UNIT_AFTER = re.compile(
 )
 
 
+#: A number just before a span that opens with "million", "hundred"… ("six million Jews").
+_COUNT_BEFORE = re.compile(rf"\b(?:\d[\d,.]*|{_NUMBER_WORDS}|a|an)\s+\Z", re.IGNORECASE)
+_MULTIPLIER = re.compile(r"(?:hundred|thousand|million|billion|trillion)s?\b", re.IGNORECASE)
+
+
 def answer_phrase(text: str, span: Span) -> Span:
     """The found span widened to whole words, with a unit that follows a number ("25 per cent")."""
     start, end = span
@@ -282,6 +287,9 @@ def answer_phrase(text: str, span: Span) -> Span:
     closing = text.find(")", start, end)
     if closing != -1 and "(" not in text[start:closing]:  # "(CNN)Malaysian": the tagger's span
         start = closing + 1
+    counted = _COUNT_BEFORE.search(text, 0, start)
+    if counted and _MULTIPLIER.match(text, start):  # "six million", not "million": the count is whole
+        start = counted.start()
     token = _TOKEN_END.match(text, end)
     if token:
         end = token.end()
