@@ -24,8 +24,8 @@ _MONTHS |= {name.lower(): number for number, name in enumerate(calendar.month_ab
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
-#: The date forms a question writes: "9 February 2017", "February 9, 2017", "February 2017", "2017", "2017-02-09".
 _ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d$")
+#: The date forms a question writes: "9 February 2017", "February 9, 2017", "February 2017", "2017", "2017-02-09".
 _FORMS = [
     re.compile(rf"^{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}$"),
     re.compile(rf"^{_MONTH}\s+{_DAY},?\s+{_YEAR}$"),
@@ -33,8 +33,6 @@ _FORMS = [
     re.compile(rf"^{_YEAR}$"),
     re.compile(r"^(?P<year>\d{4})-(?P<month>\d\d)-(?P<day>\d\d)$"),
 ]
-
-
 #: A day without its year ("15 March", "March 15th"); a month alone is not taken ("May" is also a name).
 _YEARLESS = [re.compile(rf"^{_DAY}\s+(?:of\s+)?{_MONTH}$"), re.compile(rf"^{_MONTH}\s+{_DAY}$")]
 

@@ -22,7 +22,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from rag.index.parsing import ParsedArticle, as_date, clean_text, read_lines
+from rag.index.parsing import ParsedArticle, clean_text, field_date, read_lines
 
 #: How a saved page begins (after any byte order mark, blank lines or XML prolog).
 _PAGE_START = re.compile(
@@ -106,7 +106,6 @@ _DATE_FIELDS = (
 _TITLE_FIELDS = ("og:title", "twitter:title", "headline")
 #: Why text in a left-out element is not the story, for `rag index --verbose`.
 _WHY = {"figure": "photo caption", "figcaption": "photo caption", "nav": "page menu", "header": "page header"}
-_ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 
 
 def is_html_page(raw: str) -> bool:
@@ -140,12 +139,7 @@ def parse_html_page(raw: str) -> ParsedArticle:
 
 
 def _date(value: str | None) -> str | None:
-    if not value:
-        return None
-    value = value.strip()
-    if _ISO_DAY.match(value):
-        return value[:10]
-    return as_date(value, labelled=True)
+    return field_date(value, labelled=True) if value else None
 
 
 class _Paragraph:

@@ -100,6 +100,15 @@ def as_date(line: str, labelled: bool = False) -> str | None:
     return parsed.date().isoformat()
 
 
+_ISO_START = re.compile(r"\d{4}-\d\d-\d\d(?:[T ].*)?")
+
+
+def field_date(value: str, labelled: bool = False) -> str | None:
+    """The date a metadata field holds: its ISO day ("2017-02-07T10:00:00+01:00"), else `as_date`."""
+    value = value.strip()
+    return value[:10] if _ISO_START.fullmatch(value) else as_date(value, labelled=labelled)
+
+
 def _line_date(text: str) -> str | None:
     """The date a line gives, bare or after a label (a label line ending like a sentence is prose)."""
     labelled = None if text.endswith((".", "!", "?")) else _LABELLED_DATE.match(text)
@@ -124,7 +133,7 @@ def _front_matter(raw: str, art: ParsedArticle) -> int:
             art.date = art.date or value.isoformat()[:10]
         elif isinstance(value, str):
             day = value.strip()
-            art.date = art.date or (day[:10] if re.fullmatch(r"\d{4}-\d\d-\d\d(?:[T ].*)?", day) else as_date(day))
+            art.date = art.date or field_date(day)
     url = _text_field(fields, "url", "link", "canonical_url")
     art.url = url if _URL_LINE.fullmatch(url) else None
     lines = match.group("body").count("\n")
@@ -273,11 +282,6 @@ def read_lines(raw: str, lines: Iterable[tuple[int, int, str]], art: ParsedArtic
 def strip_tags(text: str) -> str:
     """Text with markup tags removed and everything else, whitespace included, kept."""
     return _TAG.sub("", text)
-
-
-def strip_trailer(text: str) -> str:
-    """Text without the stray `/rel` that ends some articles (so excerpts do not show it)."""
-    return _TRAILER.sub("", text)
 
 
 #: Markdown emphasis around words ("*Pace, Florida (CNN)…returns.*", "**Update**"), not a lone
