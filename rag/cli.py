@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rag.errors import InputError, RagError, SettingsError
+from rag.hosts import is_loopback
 
 if TYPE_CHECKING:
     from rag.evaluation.corpora import Corpus
@@ -196,7 +197,7 @@ def ui(host: str, port: int, share: bool) -> None:
 
     settings = load_settings()
     password = settings.ui_password.get_secret_value() if settings.ui_password else None
-    if password is None and (share or not _is_loopback(host)):
+    if password is None and (share or not is_loopback(host)):
         where = "a public share link" if share else f"--host {host}"
         raise SettingsError(
             f"{where} would open the chat to other machines; set RAG_UI_PASSWORD to require a login "
@@ -211,18 +212,6 @@ def ui(host: str, port: int, share: bool) -> None:
     launch(pipeline, host=host, port=port, share=share, quiet=True, **login)
 
 
-def _is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
-    import ipaddress
-
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
@@ -234,7 +223,7 @@ def serve(host: str, port: int) -> None:
 
     settings = load_settings()
     api_key = settings.serve_api_key.get_secret_value() if settings.serve_api_key else None
-    if api_key is None and not _is_loopback(host):
+    if api_key is None and not is_loopback(host):
         raise SettingsError(
             f"--host {host} would open the API to other machines; set RAG_API_KEY to require "
             "'Authorization: Bearer <key>', or use --host 127.0.0.1."

@@ -6,7 +6,8 @@ import pytest
 
 from rag.index.chunking import chunk_file, split_sentences
 from rag.index.ingest import SourceFile
-from rag.index.parsing import as_date, clean_text, parse_article
+from rag.index.lines import as_date
+from rag.index.parsing import clean_text, parse_article
 
 from conftest import SEEDS
 

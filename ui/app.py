@@ -14,6 +14,7 @@ import gradio as gr
 from rag import feedback
 from rag.answer.filters import SearchFilter
 from rag.errors import RagError
+from rag.hosts import is_loopback
 from rag.index.ingest import MAX_FILE_BYTES
 from rag.models import Answer, Chunk, Citation, Done, TextDelta
 from rag.pipeline import Pipeline
@@ -365,9 +366,7 @@ def build_app(pipeline: Pipeline, manage: bool = False) -> gr.Blocks:
 
 def can_manage(host: str, share: bool, auth: bool) -> bool:
     """Articles may be added and removed only where a stranger cannot: loopback, or behind a login."""
-    from rag.cli import _is_loopback
-
-    return auth or (not share and _is_loopback(host))
+    return auth or (not share and is_loopback(host))
 
 
 def launch(pipeline: Pipeline, host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs: Any) -> Any:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from rag.citations import read_source
 from rag.index.html_pages import is_html_page
+from rag.index.lines import strip_tags as _plain
 from rag.index.parsing import clean_text, parse_article
-from rag.index.parsing import strip_tags as _plain
 from rag.models import Answer, Chunk, Citation
 
 #: Characters of context shown on each side of a quote in the sources list.

@@ -5,7 +5,7 @@ page gave "<!DOCTYPE html>" for a headline, the menu and the "Most read" links f
 and lost the story's paragraphs among the markup. Here the page is parsed with the standard
 library's HTML parser, which tolerates broken markup and reports where each piece of text
 sits in the file, so paragraphs stay ranges of the raw file and every quote from them still
-verifies against it (`rag.index.parsing`: markup inside a quote is removed for display).
+verifies against it (`rag.index.lines`: markup inside a quote is removed for display).
 
 What is kept: the text of the page's story (inside <article>, <main> or an element marked
 articleBody, when the page has one; else its whole body), outside navigation, headers,
@@ -22,7 +22,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from rag.index.parsing import ParsedArticle, clean_text, field_date, read_lines
+from rag.index.lines import ParsedArticle, clean_text, field_date, read_lines
 
 #: How a saved page begins (after any byte order mark, blank lines or XML prolog).
 _PAGE_START = re.compile(
