@@ -28,8 +28,9 @@ install-dev: $(VENV)/.installed-dev
 index: install
 	$(BIN)/rag index
 
+# `make run PORT=8080 HOST=127.0.0.1`: flags for `rag ui`; unset, RAG_UI_PORT and RAG_UI_HOST (or 7860 on loopback).
 run: index
-	$(BIN)/rag ui
+	$(BIN)/rag ui $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 ask: index
 	$(BIN)/rag ask "Who headed the Russian delegation?"

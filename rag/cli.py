@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rag.errors import InputError, RagError, SettingsError
-from rag.hosts import is_loopback
+from rag.hosts import is_loopback, listen
 
 if TYPE_CHECKING:
     from rag.evaluation.corpora import Corpus
@@ -184,18 +184,26 @@ def _print_sources(citations: list[Any]) -> None:
         click.echo(f"[{c.number}] {c.source}{dated}{titled}\n    “{c.text}”")
 
 
+#: How a user of `rag ui` picks another port, named in the message for a port in use.
+UI_PORT_CHOICES = "--port, RAG_UI_PORT or `make run PORT=…`"
+
+
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
-@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
+@click.option("--host", default=None, help="Address to bind.  [default: RAG_UI_HOST, else 127.0.0.1 (loopback)]")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="Port to listen on.  [default: RAG_UI_PORT, else 7860]"
+)
 @click.option("--share", is_flag=True, help="Ask Gradio for a public share link (off by default).")
 @friendly
-def ui(host: str, port: int, share: bool) -> None:
+def ui(host: str | None, port: int | None, share: bool) -> None:
     """Start the web chat; on a non-loopback address or a share link it needs RAG_UI_PASSWORD."""
     import os
 
     from rag.settings import load_settings
 
     settings = load_settings()
+    host = host or settings.ui_host
+    port = port or settings.ui_port
     password = settings.ui_password.get_secret_value() if settings.ui_password else None
     if password is None and (share or not is_loopback(host)):
         where = "a public share link" if share else f"--host {host}"
@@ -203,6 +211,8 @@ def ui(host: str, port: int, share: bool) -> None:
             f"{where} would open the chat to other machines; set RAG_UI_PASSWORD to require a login "
             "(user RAG_UI_USER, default 'rag'), or use --host 127.0.0.1."
         )
+    for sock in listen(host, port, UI_PORT_CHOICES):  # a port in use is one line now, before loading anything
+        sock.close()
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from ui.app import launch
 
@@ -228,7 +238,7 @@ def serve(host: str, port: int) -> None:
             f"--host {host} would open the API to other machines; set RAG_API_KEY to require "
             "'Authorization: Bearer <key>', or use --host 127.0.0.1."
         )
-    from rag.serve import MODEL_PREFIX, build_app, listen, run
+    from rag.serve import MODEL_PREFIX, build_app, run
 
     sockets = listen(host, port)  # a port in use is one line now, before loading anything or saying "API on"
     pipeline = _pipeline()

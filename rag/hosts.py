@@ -1,9 +1,14 @@
-"""Who can reach an address: the one question both the CLI (`rag ui`, `rag serve`) and the chat
-(may it add and remove articles?) ask before opening anything to other machines."""
+"""Addresses and ports: who can reach an address (asked by `rag ui`, `rag serve` and the chat,
+which lets only this machine add and remove articles), and binding a port before any work."""
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import socket
+from typing import Any
+
+from rag.errors import RagError
 
 
 def is_loopback(host: str) -> bool:
@@ -14,3 +19,53 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def listen(host: str, port: int, port_option: str = "--port") -> list[socket.socket]:
+    """Sockets bound to every address `host` resolves to, as uvicorn would bind them.
+
+    Binding here, before the CLI loads the index or says "API on …", makes a port in use or a
+    host that does not resolve one RagError; left to the server, it is a logged ERROR (or a
+    traceback) after the announcement. `port_option` is how the user chooses another port.
+    """
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise RagError(f"Cannot resolve --host {host} ({exc.strerror}); give an address such as 127.0.0.1.") from None
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(found):
+            sockets.append(_bound(family, kind, proto, address))
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        raise RagError(_bind_problem(host, port, exc, port_option)) from None
+    return sockets
+
+
+def _bound(family: int, kind: int, proto: int, address: Any) -> socket.socket:
+    """One socket bound to `address` (IPv6 ones for IPv6 only, so both families can share the port)."""
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _bind_problem(host: str, port: int, exc: OSError, port_option: str) -> str:
+    """The one line for a failed bind, saying what to change."""
+    if exc.errno == errno.EADDRINUSE:
+        return f"Port {port} is already in use on {host}: stop what is using it, or choose another with {port_option}."
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"--host {host} is not an address of this machine: give one of its own, or 127.0.0.1."
+    if exc.errno == errno.EACCES:
+        return (
+            f"No permission to listen on port {port}: ports below 1024 need privileges; "
+            f"choose another with {port_option}."
+        )
+    return f"Cannot listen on {host}:{port}: {exc.strerror or exc}."

@@ -19,7 +19,6 @@ question the pipeline accepts needs more than a small part of that.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import secrets
 import socket
@@ -219,53 +218,6 @@ def build_app(pipeline: Pipeline, api_key: str | None = None) -> FastAPI:
         return JSONResponse(completion(answer, model_id))
 
     return app
-
-
-def listen(host: str, port: int) -> list[socket.socket]:
-    """Sockets bound to every address `host` resolves to, as uvicorn would bind them.
-
-    Binding here, before the CLI loads the index or says "API on …", makes a port in use or a
-    host that does not resolve one RagError; left to uvicorn, it is a logged ERROR after the
-    announcement and an exit code of its own.
-    """
-    try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        raise RagError(f"Cannot resolve --host {host} ({exc.strerror}); give an address such as 127.0.0.1.") from None
-    sockets: list[socket.socket] = []
-    try:
-        for family, kind, proto, _, address in dict.fromkeys(found):
-            sockets.append(_bound(family, kind, proto, address))
-    except OSError as exc:
-        for sock in sockets:
-            sock.close()
-        raise RagError(_bind_problem(host, port, exc)) from None
-    return sockets
-
-
-def _bound(family: int, kind: int, proto: int, address: Any) -> socket.socket:
-    """One socket bound to `address` (IPv6 ones for IPv6 only, so both families can share the port)."""
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        sock.bind(address)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _bind_problem(host: str, port: int, exc: OSError) -> str:
-    """The one line for a failed bind, saying what to change."""
-    if exc.errno == errno.EADDRINUSE:
-        return f"Port {port} is already in use on {host}: stop what is using it, or choose another with --port."
-    if exc.errno == errno.EADDRNOTAVAIL:
-        return f"--host {host} is not an address of this machine: give one of its own, or 127.0.0.1."
-    if exc.errno == errno.EACCES:
-        return f"No permission to listen on port {port}: ports below 1024 need privileges; choose another with --port."
-    return f"Cannot listen on {host}:{port}: {exc.strerror or exc}."
 
 
 def run(app: FastAPI, sockets: list[socket.socket]) -> None:

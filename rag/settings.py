@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     )
     ui_password: SecretStr | None = Field(None, description="Password of the web chat's login.")
     ui_user: str = Field("rag", min_length=1, description="User name of the web chat's login.")
+    ui_host: str = Field(
+        "127.0.0.1",
+        min_length=1,
+        description="Address `rag ui` binds unless --host is given; not loopback: RAG_UI_PASSWORD is required.",
+    )
+    ui_port: int = Field(7860, ge=1, le=65535, description="Port `rag ui` listens on unless --port is given.")
     feedback_path: Path | None = Field(
         None, description="JSON Lines file of the chat's 👍/👎 feedback; unset: <index_dir>/feedback.jsonl."
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEEDS, clean_env
+from conftest import SEEDS, clean_env, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -176,9 +176,19 @@ def test_ui_open_to_other_machines_refuses_without_a_password(env, tmp_path, arg
 )
 def test_ui_passes_the_password_to_gradio_auth(monkeypatch, args, extra, auth):
     """In-process with a stand-in for the Gradio app, so no server starts."""
-    import types
-
     from click.testing import CliRunner
+
+    import rag.cli
+
+    launched = fake_launch(monkeypatch)
+    result = CliRunner().invoke(rag.cli.main, ["ui", *args], env={"RAG_UI_PORT": str(free_port()), **extra})
+    assert result.exit_code == 0, result.output
+    assert len(launched) == 1 and launched[0].get("auth") == auth
+
+
+def fake_launch(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """A stand-in for the Gradio app that records how `rag ui` launched it, so no server starts."""
+    import types
 
     import rag.cli
 
@@ -187,6 +197,65 @@ def test_ui_passes_the_password_to_gradio_auth(monkeypatch, args, extra, auth):
     fake_app.launch = lambda pipeline, **kwargs: launched.append(kwargs)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "ui.app", fake_app)
     monkeypatch.setattr(rag.cli, "_pipeline", lambda: types.SimpleNamespace(mode="offline"))
-    result = CliRunner().invoke(rag.cli.main, ["ui", *args], env=extra)
-    assert result.exit_code == 0, result.output
-    assert len(launched) == 1 and launched[0].get("auth") == auth
+    return launched
+
+
+def test_ui_address_comes_from_flags_then_settings_then_loopback_7860(monkeypatch):
+    from click.testing import CliRunner
+
+    import rag.cli
+
+    launched = fake_launch(monkeypatch)
+    flag, setting = free_port(), free_port()
+    runs = [
+        (["--port", str(flag)], {"RAG_UI_PORT": str(setting), "RAG_UI_HOST": "localhost"}),
+        ([], {"RAG_UI_PORT": str(setting), "RAG_UI_HOST": "localhost"}),
+        (["--host", "127.0.0.1"], {"RAG_UI_PORT": str(setting), "RAG_UI_HOST": "0.0.0.0"}),
+    ]
+    for args, env in runs:
+        result = CliRunner().invoke(rag.cli.main, ["ui", *args], env=env)
+        assert result.exit_code == 0, result.output
+    assert [(x["host"], x["port"]) for x in launched] == [
+        ("localhost", flag),
+        ("localhost", setting),
+        ("127.0.0.1", setting),
+    ]
+    assert "RAG_UI_PORT" in CliRunner().invoke(rag.cli.main, ["ui", "--help"]).output
+    from rag.settings import Settings
+
+    defaults = Settings.model_fields
+    assert (defaults["ui_host"].default, defaults["ui_port"].default) == ("127.0.0.1", 7860)
+
+
+def test_ui_on_a_port_in_use_or_a_bad_port_setting_says_how_to_choose_another(env, tmp_path):
+    import socket
+
+    env = {**env, "RAG_INDEX_DIR": str(tmp_path / "never-built")}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = rag("ui", env={**env, "RAG_UI_PORT": str(port)}, cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == (
+        f"Error: Port {port} is already in use on 127.0.0.1: stop what is using it, "
+        "or choose another with --port, RAG_UI_PORT or `make run PORT=…`."
+    )
+    assert not (tmp_path / "never-built").exists(), "it refused before building anything"
+    for bad in ("abc", "0", "70000"):
+        result = rag("ui", env={**env, "RAG_UI_PORT": bad}, cwd=tmp_path)
+        assert result.returncode == 2 and "RAG_UI_PORT" in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_make_run_passes_port_and_host_to_rag_ui(tmp_path):
+    """`make -n` prints the commands without running them (the install steps, if any, and the index)."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    chosen = subprocess.run(
+        ["make", "-n", "run", "PORT=8123", "HOST=127.0.0.2"], cwd=SEEDS.parent, capture_output=True, text=True
+    )
+    plain = subprocess.run(["make", "-n", "run"], cwd=SEEDS.parent, capture_output=True, text=True)
+    assert chosen.returncode == 0 and plain.returncode == 0, chosen.stderr + plain.stderr
+    assert chosen.stdout.splitlines()[-1] == ".venv/bin/rag ui --host 127.0.0.2 --port 8123"
+    assert plain.stdout.splitlines()[-1].split() == [".venv/bin/rag", "ui"]
