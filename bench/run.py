@@ -161,14 +161,16 @@ def concurrent_load(pipeline, questions: list[str], threads: int = 20, each: int
 
 def api_throughput(
     index: Path, questions: list[str], clients: int = 20, seconds: float = 15.0
-) -> tuple[float, list[float], int, list[float]]:
-    """Answers/s of a `rag serve` process under `clients` concurrent HTTP clients (non-streamed,
-    offline), then the time to the first streamed token, one question at a time, through the
-    official `openai` client.
+) -> tuple[dict[bool, tuple[float, list[float], int]], list[float]]:
+    """Answers/s of a `rag serve` process under `clients` concurrent `AsyncOpenAI` clients
+    (offline), non-streamed and streamed, as {streamed: (answers/s, latencies, errors)}; then the
+    time to the first streamed token, one question at a time, through the official `openai` client.
 
     The server is its own process, as in production, so the load generator here does not
-    share its interpreter; both still share this machine's two cores.
+    share its interpreter; both still share this machine's cores.
     """
+    import asyncio
+
     import httpx
 
     from conftest import free_port
@@ -192,32 +194,56 @@ def api_throughput(
                 server.kill()
                 raise RuntimeError("rag serve did not start") from None
             time.sleep(0.2)
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-
-    def client(seed: int) -> None:
-        nonlocal errors
-        with httpx.Client(timeout=30) as http:
-            i = seed
-            while time.monotonic() < stop:
-                body = {"model": "x", "messages": [{"role": "user", "content": questions[i % len(questions)]}]}
-                t = time.perf_counter()
-                ok = http.post(f"{url}/chat/completions", json=body).status_code == 200
-                with lock:
-                    latencies.append((time.perf_counter() - t) * 1000)
-                    errors += not ok
-                i += 1
-
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        list(pool.map(client, range(clients)))
-    elapsed = time.monotonic() - started
+    found = {stream: asyncio.run(async_load(url, questions, clients, seconds, stream)) for stream in (False, True)}
     first_tokens = first_token_latency(url, questions)
     server.terminate()
     server.wait(timeout=20)
-    return len(latencies) / elapsed, latencies, errors, first_tokens
+    return found, first_tokens
+
+
+async def async_load(
+    url: str, questions: list[str], clients: int, seconds: float, stream: bool
+) -> tuple[float, list[float], int]:
+    """`clients` AsyncOpenAI clients asking in a loop for `seconds`: (answers/s, latencies in ms, errors).
+
+    An answer counts when its whole reply has arrived (every chunk, when streamed) and it has text.
+    """
+    import asyncio
+
+    from openai import AsyncOpenAI, OpenAIError
+
+    latencies: list[float] = []
+    errors = 0
+    stop = time.monotonic() + seconds
+
+    async def client(seed: int) -> None:
+        nonlocal errors
+        async with AsyncOpenAI(base_url=url, api_key="unused", max_retries=0, timeout=30) as api:
+            i = seed
+            while time.monotonic() < stop:
+                messages = [{"role": "user", "content": questions[i % len(questions)]}]
+                t = time.perf_counter()
+                try:
+                    if stream:
+                        text = ""
+                        async for chunk in await api.chat.completions.create(
+                            model="newsrag", messages=messages, stream=True
+                        ):
+                            if chunk.choices:
+                                text += chunk.choices[0].delta.content or ""
+                    else:
+                        reply = await api.chat.completions.create(model="newsrag", messages=messages)
+                        text = reply.choices[0].message.content or ""
+                    ok = bool(text)
+                except OpenAIError:
+                    ok = False
+                latencies.append((time.perf_counter() - t) * 1000)
+                errors += not ok
+                i += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(client(seed) for seed in range(clients)))
+    return len(latencies) / (time.monotonic() - started), latencies, errors
 
 
 def first_token_latency(url: str, questions: list[str]) -> list[float]:
@@ -349,11 +375,12 @@ def main() -> None:
     )
     load = concurrent_load(pipeline, questions)
     say(f"- 20 threads x 50 `ask` at once: {ms(load)}")
-    rate, api, api_errors, first_tokens = api_throughput(work / "index", questions)
-    say(
-        f"- `rag serve`, 20 concurrent HTTP clients for 15 s (offline): {rate:.1f} answers/s, {ms(api)}, "
-        f"{api_errors} errors"
-    )
+    loads, first_tokens = api_throughput(work / "index", questions)
+    for streamed, (rate, api, api_errors) in loads.items():
+        say(
+            f"- `rag serve`, 20 concurrent `AsyncOpenAI` clients for 15 s (offline, "
+            f"{'streamed' if streamed else 'non-streamed'}): {rate:.1f} answers/s, {ms(api)}, {api_errors} errors"
+        )
     say(f"- `rag serve`, streamed, first token ({len(first_tokens)} questions, `openai` client): {ms(first_tokens)}")
     uploaded = upload_to_answer(work)
     say(f"- Upload an article to the 5 seeds, refresh, answer from it: {uploaded:.2f} s")
@@ -375,9 +402,12 @@ def main() -> None:
         cold_rss_mb=statistics.median(peaks),
         load_p50=percentile(load, 50),
         load_p95=percentile(load, 95),
-        api_answers_per_s=rate,
-        api_p50=percentile(api, 50),
-        api_errors=api_errors,
+        api_answers_per_s=loads[False][0],
+        api_p50=percentile(loads[False][1], 50),
+        api_errors=loads[False][2],
+        api_streamed_answers_per_s=loads[True][0],
+        api_streamed_p50=percentile(loads[True][1], 50),
+        api_streamed_errors=loads[True][2],
         api_first_token_p50=percentile(first_tokens, 50),
         upload_to_answer_s=uploaded,
         llm_p50=percentile(overhead, 50),

@@ -6,16 +6,19 @@ names the variable, because a wrong path or port discovered mid-answer is much h
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rag.errors import SettingsError
 
 #: Placeholder key for OpenAI-compatible servers that need none (Ollama, vLLM, llama.cpp).
 PLACEHOLDER_API_KEY = "not-needed"
+#: A web origin as browsers send it: scheme, host and optional port, no path.
+_ORIGIN = re.compile(r"https?://[^/?#\s]+")
 
 
 class Settings(BaseSettings):
@@ -59,6 +62,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("RAG_API_KEY", "serve_api_key"),
         description="Bearer key `rag serve` requires (RAG_API_KEY).",
     )
+    api_cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Web origins whose pages may call `rag serve` from a browser (CORS), comma-separated; empty: none.",
+    )
+    api_sources_list: bool = Field(
+        True, description="`rag serve` ends each answer's content with a short list of its sources."
+    )
     ui_password: SecretStr | None = Field(None, description="Password of the web chat's login.")
     ui_user: str = Field("rag", min_length=1, description="User name of the web chat's login.")
     ui_host: str = Field(
@@ -84,6 +94,24 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("api_cors_origins", mode="before")
+    @classmethod
+    def _origins_from_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("api_cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not a web origin; give scheme, host and port without a path, such as "
+                    "http://localhost:3000 (or * for any origin)"
+                )
+        return value
 
     @field_validator("seeds_dir", "index_dir", mode="before")
     @classmethod

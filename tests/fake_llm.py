@@ -29,6 +29,11 @@ class Reply:
     #: a number at least the text's length sends the whole reply in one delta.
     chunk_chars: int = 0
     headers: dict[str, str] = field(default_factory=dict)
+    #: (prompt_tokens, completion_tokens) sent in a last chunk when the request asks for
+    #: `stream_options.include_usage`; None: the server reports no usage.
+    usage: tuple[int, int] | None = (321, 12)
+    #: Answer 400 to a request that has `stream_options`, as a strict server might.
+    refuses_stream_options: bool = False
 
 
 Step = Callable[[dict[str, Any]], Reply]
@@ -99,6 +104,9 @@ class FakeLLM:
     def respond(self, handler: BaseHTTPRequestHandler, body: dict[str, Any], reply: Reply) -> None:
         if reply.hang:
             self.stop.wait(reply.hang)
+        if reply.refuses_stream_options and "stream_options" in body:
+            send_json(handler, {"error": {"message": "unknown field stream_options", "type": "invalid_request"}}, 400)
+            return
         if reply.status != 200:
             send_json(
                 handler, {"error": {"message": "scripted failure", "type": "server_error"}}, reply.status, reply.headers
@@ -121,6 +129,8 @@ class FakeLLM:
                 handler.wfile.write(self._chunk({"content": delta}, None))
                 handler.wfile.flush()
             handler.wfile.write(self._chunk({}, "stop"))
+            if reply.usage and (body.get("stream_options") or {}).get("include_usage"):
+                handler.wfile.write(self._usage_chunk(*reply.usage))
             handler.wfile.write(b"data: [DONE]\n\n")
             handler.wfile.flush()
             handler.close_connection = True
@@ -178,6 +188,18 @@ class FakeLLM:
             "created": 0,
             "model": "fake",
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+        return f"data: {json.dumps(data)}\n\n".encode()
+
+    @staticmethod
+    def _usage_chunk(prompt: int, completion: int) -> bytes:
+        data = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": "fake",
+            "choices": [],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
         }
         return f"data: {json.dumps(data)}\n\n".encode()
 

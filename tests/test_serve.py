@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+import re
 import socket
 import subprocess
 import sys
@@ -12,53 +12,28 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 import pytest
+from api_server import offline_pipeline, running
+from tokenizers import Tokenizer
 
-from conftest import SCRUBBED, SEEDS, clean_env, free_port
+from conftest import SEEDS, clean_env, free_port
 from fake_llm import Reply, passage_with
 
 KEY = "test-key-0123456789"
 QUESTION = "Who headed the Russian delegation?"
 
 
-@contextmanager
-def running(app: Any) -> Iterator[str]:
-    """Serve `app` with uvicorn in a thread on a free loopback port; yield the /v1 base URL."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def served(index_dir: Path) -> Iterator[dict[str, str]]:
     """Two servers over one offline pipeline on the session index: open, and keyed with KEY."""
-    from rag.pipeline import build_pipeline
     from rag.serve import build_app
-    from rag.settings import load_settings
 
-    with pytest.MonkeyPatch.context() as mp:
-        for name in [n for n in os.environ if n.startswith(SCRUBBED)]:
-            mp.delenv(name)
-        pipeline = build_pipeline(load_settings(seeds_dir=SEEDS, index_dir=index_dir, _env_file=None))
+    pipeline = offline_pipeline(index_dir)
     with running(build_app(pipeline)) as open_url, running(build_app(pipeline, KEY)) as keyed_url:
         yield {"open": open_url, "keyed": keyed_url}
 
@@ -76,28 +51,190 @@ def user(text: str) -> dict[str, str]:
     return {"role": "user", "content": text}
 
 
-def test_answer_is_rag_ask_with_its_citations(client, public_api):
+def wordpiece_tokens(text: str) -> int:
+    """Tokens of `text` by the shipped MiniLM tokenizer, read here on its own (no special tokens)."""
+    tokenizer = Tokenizer.from_file(str(Path(__file__).parent.parent / "rag/index/data/minilm-tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return len(tokenizer.encode(text, add_special_tokens=False).ids)
+
+
+def sources_block(answer: Any) -> str:
+    """The sources list the API appends, written out here from the answer's citations."""
+    lines: dict[str, str] = {}
+    for c in sorted(answer.citations, key=lambda c: c.number):
+        marker = f"[{c.number}]"
+        rest = f" {c.title or c.source}" + (f", {c.date}" if c.date else "")
+        lines[c.source] = lines[c.source].replace(" ", marker + " ", 1) if c.source in lines else marker + rest
+    return "\n\nSources:\n" + "\n".join(lines.values())
+
+
+def check_annotations(content: str, annotations: list[Any], citations: list[dict[str, Any]]) -> None:
+    """Each url_citation points at an [n] marker of the content and names that citation's article."""
+    by_number = {c["number"]: c for c in citations}
+    assert annotations, "an answer with citations has annotations"
+    for a in annotations:
+        a = a if isinstance(a, dict) else a.model_dump()
+        place = a["url_citation"]
+        marker = content[place["start_index"] : place["end_index"]]
+        cited = by_number[int(marker.strip("[]"))]
+        assert a["type"] == "url_citation" and marker.startswith("[") and marker.endswith("]")
+        assert place["url"] == cited["source"] and place["title"] == (cited["title"] or cited["source"])
+
+
+def test_answer_is_rag_ask_with_its_citations_annotations_sources_and_usage(client, public_api):
     expected = public_api.ask(QUESTION)
     response = ask(client, user(QUESTION))
     message = response.choices[0].message
     assert response.model == "newsrag-offline" and response.choices[0].finish_reason == "stop"
-    assert message.role == "assistant" and message.content == expected.text and "[1]" in message.content
+    assert message.role == "assistant" and "[1]" in message.content
+    assert message.content == expected.text + sources_block(expected)
+    assert message.content.endswith("\n\nSources:\n[1][2] 004_ffb46453cc274d5e.txt, 2025-05-15")
     assert message.citations == [c.model_dump() for c in expected.citations] and message.refused is False
     for c in message.citations:
         assert (SEEDS / c["source"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == c["quote"]
+    check_annotations(message.content, message.annotations, message.citations)
+    markers = re.findall(r"\[\d+\]", expected.text)
+    assert len(message.annotations) == len(markers), "one annotation per marker in the answer, none in the list"
+    assert wordpiece_tokens(QUESTION) == 6, "who / headed / the / russian / delegation / ?"
+    assert response.usage.prompt_tokens == 6
+    assert response.usage.completion_tokens == wordpiece_tokens(message.content) > len(message.content.split())
+    assert response.usage.total_tokens == 6 + response.usage.completion_tokens
 
 
-def test_stream_joins_to_the_answer_and_its_last_chunk_carries_the_citations(client, public_api, served):
+def test_stream_joins_to_the_content_with_annotations_first_and_citations_last(client, public_api, served):
     question = "How long did Friday's talks last?"
     expected = public_api.ask(question)
+    whole = ask(client, user(question)).choices[0].message
     chunks = list(ask(client, user(question), stream=True))
-    assert "".join(c.choices[0].delta.content or "" for c in chunks) == expected.text
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == whole.content
+    assert whole.content.startswith(expected.text) and "\n\nSources:\n[1] " in whole.content
+    assert chunks[0].choices[0].delta.model_extra["annotations"] == [a.model_dump() for a in whole.annotations]
     last = chunks[-1].choices[0]
     assert last.finish_reason == "stop" and last.delta.citations == [c.model_dump() for c in expected.citations]
     assert expected.citations and all("citations" not in (c.choices[0].delta.model_extra or {}) for c in chunks[:-1])
+    assert all(c.usage is None for c in chunks), "usage only when the request asks for it"
     raw = httpx.post(f"{served['open']}/chat/completions", json={"messages": [user(question)], "stream": True})
     assert raw.headers["content-type"].startswith("text/event-stream")
     assert raw.text.endswith("data: [DONE]\n\n") and raw.text.startswith("data: {")
+
+
+def test_stream_with_include_usage_ends_with_a_usage_chunk(client):
+    chunks = list(ask(client, user(QUESTION), stream=True, stream_options={"include_usage": True}))
+    *answer, last = chunks
+    content = "".join(c.choices[0].delta.content or "" for c in answer)
+    assert last.choices == [] and all(c.usage is None for c in answer)
+    assert (last.usage.prompt_tokens, last.usage.completion_tokens) == (6, wordpiece_tokens(content))
+    assert last.usage.total_tokens == 6 + wordpiece_tokens(content)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_sources_list_is_left_off_on_request(client, public_api, stream):
+    expected = public_api.ask(QUESTION)
+    response = ask(client, user(QUESTION), stream=stream, extra_body={"sources_list": False})
+    if stream:
+        content = "".join(c.choices[0].delta.content or "" for c in response)
+    else:
+        content = response.choices[0].message.content
+        assert response.usage.completion_tokens == wordpiece_tokens(expected.text)
+    assert content == expected.text
+
+
+def test_sources_list_setting_off_and_on_again_by_request(index_dir, public_api):
+    from rag.serve import build_app
+
+    expected = public_api.ask(QUESTION)
+    with running(build_app(offline_pipeline(index_dir, api_sources_list=False))) as url:
+        quiet = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
+        assert ask(quiet, user(QUESTION)).choices[0].message.content == expected.text
+        listed = ask(quiet, user(QUESTION), extra_body={"sources_list": True}).choices[0].message.content
+    assert listed == expected.text + sources_block(expected)
+
+
+@pytest.mark.parametrize("param", ["max_tokens", "max_completion_tokens"])
+def test_a_token_limit_cuts_the_answer_with_finish_reason_length(client, public_api, param):
+    full = ask(client, user(QUESTION)).choices[0].message.content
+    response = ask(client, user(QUESTION), **{param: 5})
+    message = response.choices[0].message
+    assert response.choices[0].finish_reason == "length"
+    assert full.startswith(message.content) and message.content == "Medinsky [1]", "cut after the fifth token"
+    assert response.usage.completion_tokens == wordpiece_tokens(message.content) == 5
+    assert [c["number"] for c in message.citations] == [1]
+    check_annotations(message.content, message.annotations, message.citations)
+    chunks = list(ask(client, user(QUESTION), stream=True, **{param: 5}))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == message.content
+    assert chunks[-1].choices[0].finish_reason == "length"
+
+
+def test_a_limit_the_answer_fits_in_is_a_normal_stop(client):
+    whole = ask(client, user(QUESTION))
+    response = ask(client, user(QUESTION), max_tokens=whole.usage.completion_tokens)
+    assert response.choices[0].finish_reason == "stop"
+    assert response.choices[0].message.content == whole.choices[0].message.content
+
+
+@pytest.mark.parametrize(
+    ("fields", "param"),
+    [
+        ({"n": 2}, "n"),
+        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]}, "tools"),
+        ({"tool_choice": "required"}, "tool_choice"),
+        ({"tool_choice": {"type": "function", "function": {"name": "f"}}}, "tool_choice"),
+        ({"functions": [{"name": "f", "parameters": {"type": "object"}}]}, "functions"),
+        ({"response_format": {"type": "json_object"}}, "response_format"),
+        (
+            {"response_format": {"type": "json_schema", "json_schema": {"name": "a", "schema": {"type": "object"}}}},
+            "response_format",
+        ),
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"n": 0}, "n"),
+    ],
+    ids=["n", "tools", "tool-choice", "named-tool", "functions", "json-object", "json-schema", "max-tokens-0", "n-0"],
+)
+@pytest.mark.parametrize("stream", [False, True])
+def test_what_cannot_be_honoured_is_a_400_naming_the_parameter(client, fields, param, stream):
+    with pytest.raises(openai.BadRequestError) as caught:
+        ask(client, user(QUESTION), stream=stream, extra_body=fields)
+    assert caught.value.status_code == 400
+    assert caught.value.body["param"] == param and caught.value.body["type"] == "invalid_request_error"
+    assert param in caught.value.body["message"]
+
+
+def test_parse_with_a_pydantic_model_fails_at_once_with_the_parameter_named(client):
+    from pydantic import BaseModel
+
+    class Delegation(BaseModel):
+        head: str
+
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.parse(model="newsrag-offline", messages=[user(QUESTION)], response_format=Delegation)
+    assert caught.value.body["param"] == "response_format"
+
+
+def test_what_changes_nothing_is_accepted(client):
+    response = ask(
+        client,
+        user(QUESTION),
+        n=1,
+        tool_choice="none",
+        response_format={"type": "text"},
+        temperature=0.3,
+        seed=7,
+    )
+    assert "Medinsky" in response.choices[0].message.content and response.choices[0].finish_reason == "stop"
+
+
+def test_one_model_is_retrieved_by_its_id_and_others_are_404(client, served):
+    assert client.models.retrieve("newsrag-offline").model_dump() == {
+        "id": "newsrag-offline",
+        "object": "model",
+        "created": 0,
+        "owned_by": "newsrag",
+    }
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.models.retrieve("gpt-4o")
+    assert caught.value.body["code"] == "model_not_found" and "newsrag-offline" in caught.value.body["message"]
+    assert httpx.get(f"{served['keyed']}/models/newsrag-offline").status_code == 401
 
 
 def test_follow_up_is_answered_from_the_history(client):
@@ -207,9 +344,58 @@ def test_llm_stream_carries_the_grounded_text_whose_markers_match_the_citations(
     with running(build_app(llm_pipeline())) as url:
         chunks = list(ask(openai.OpenAI(base_url=url, api_key="x", max_retries=0), user(QUESTION), stream=True))
     assert chunks[-1].model == "newsrag-fake-model"
-    assert "".join(c.choices[0].delta.content or "" for c in chunks) == "Medinsky led the Russian delegation [1]."
+    content = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert content.startswith("Medinsky led the Russian delegation [1].\n\nSources:\n[1] ")
     citations = chunks[-1].choices[0].delta.citations
     assert [c["number"] for c in citations] == [1] and "Medinsky" in citations[0]["quote"]
+
+
+def medinsky(usage: tuple[int, int] | None = (321, 12), **reply: Any) -> Any:
+    return lambda body: Reply(
+        text=f"Medinsky led the Russian delegation [{passage_with(body, 'Medinsky')}].", usage=usage, **reply
+    )
+
+
+def test_llm_answer_passes_on_the_models_own_usage(llm_pipeline, fake_llm):
+    from rag.serve import build_app
+
+    fake_llm.script = [medinsky(), medinsky()]
+    with running(build_app(llm_pipeline())) as url:
+        client = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
+        whole = ask(client, user(QUESTION))
+        chunks = list(ask(client, user(QUESTION), stream=True, stream_options={"include_usage": True}))
+    assert whole.choices[0].message.content.startswith("Medinsky led the Russian delegation [1].")
+    assert (whole.usage.prompt_tokens, whole.usage.completion_tokens, whole.usage.total_tokens) == (321, 12, 333)
+    assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens == 333
+    assert [r["body"]["stream_options"] for r in fake_llm.requests] == [{"include_usage": True}] * 2
+
+
+def test_llm_usage_of_a_follow_up_adds_the_condensing_call(llm_pipeline, fake_llm):
+    from rag.serve import build_app
+
+    fake_llm.script = [lambda body: Reply(text=QUESTION, usage=(40, 8)), medinsky()]
+    history = [user("Was Russia at the talks?"), {"role": "assistant", "content": "Yes [1]."}, user("Who led it?")]
+    with running(build_app(llm_pipeline())) as url:
+        response = ask(openai.OpenAI(base_url=url, api_key="x", max_retries=0), *history)
+    assert len(fake_llm.requests) == 2 and "Medinsky" in response.choices[0].message.content
+    assert (response.usage.prompt_tokens, response.usage.completion_tokens) == (361, 20)
+
+
+def test_llm_server_without_usage_is_counted_and_one_refusing_stream_options_is_asked_again(llm_pipeline, fake_llm):
+    from rag.serve import build_app
+
+    fake_llm.script = [medinsky(refuses_stream_options=True), medinsky(usage=None), medinsky(usage=None)]
+    with running(build_app(llm_pipeline())) as url:
+        client = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
+        first, second = ask(client, user(QUESTION)), ask(client, user(QUESTION))
+    for response in (first, second):
+        message = response.choices[0].message
+        assert message.content.startswith("Medinsky led the Russian delegation [1].") and "notice" not in (
+            message.model_extra or {}
+        )
+        assert response.usage.prompt_tokens == 6
+        assert response.usage.completion_tokens == wordpiece_tokens(message.content)
+    assert ["stream_options" in r["body"] for r in fake_llm.requests] == [True, False, False]
 
 
 @pytest.mark.slow

@@ -10,6 +10,10 @@ API key nor a server's error text can reach a user.
 Reasoning models served by Ollama or vLLM may write their thinking inline as
 `<think>…</think>` before the answer; `visible` and `strip_reasoning` keep it from users,
 including when a tag arrives split across two deltas.
+
+Every call asks for `stream_options: {"include_usage": true}`, so the server's token counts
+reach `rag serve`'s `usage` (`rag.llm.usage`). A server that rejects the option with HTTP 400
+is asked again without it, once; the client then stops sending it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 
 from rag.errors import LLMUnavailableError
+from rag.llm import usage
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,6 +91,15 @@ def _reason(exc: BaseException, timeout: float) -> str:
     return "malformed reply"
 
 
+def _record_usage(raw: object) -> None:
+    """Record the usage a chunk carries (with include_usage, the last one, which has no choices)."""
+    reported = getattr(raw, "usage", None)
+    prompt = getattr(reported, "prompt_tokens", None)
+    completion = getattr(reported, "completion_tokens", None)
+    if isinstance(prompt, int) and isinstance(completion, int):
+        usage.record(prompt, completion)
+
+
 class LLMClient:
     """Streams chat completions with bounded retries under a deadline."""
 
@@ -104,6 +118,7 @@ class LLMClient:
             max_retries=0,
             timeout=settings.llm_timeout,
             context_window=16_000,
+            additional_kwargs={"stream_options": {"include_usage": True}},
         )
 
     def deadline(self) -> float:
@@ -130,7 +145,13 @@ class LLMClient:
                     if chunk.delta:
                         started = True
                         yield chunk.delta
+                    _record_usage(chunk.raw)
                 return
+            except openai.BadRequestError as exc:
+                if started or not self._llm.additional_kwargs.pop("stream_options", None):
+                    log.warning("LLM failed: %s", _reason(exc, self.timeout))
+                    raise LLMUnavailableError(_reason(exc, self.timeout)) from None
+                log.info("LLM server refused stream_options; asking without it")
             except (openai.RateLimitError, openai.InternalServerError) as exc:
                 wait = _BACKOFF[min(attempt, len(_BACKOFF) - 1)]
                 if started or attempt >= self.retries or time.monotonic() + wait >= deadline:
