@@ -16,16 +16,17 @@ from typing import Any
 @cache
 def _tokenizer() -> Any:
     """The shipped tokenizer without the embedder's truncation and padding (checked by sha256)."""
+    import hashlib
     from importlib import resources
     from pathlib import Path
 
     from tokenizers import Tokenizer
 
     from rag.errors import ModelFileError
-    from rag.index.embedding import TOKENIZER_FILE, TOKENIZER_SHA256, sha256_of
+    from rag.index.embedding import TOKENIZER_FILE, TOKENIZER_SHA256
 
     path = Path(str(resources.files("rag.index").joinpath("data").joinpath(TOKENIZER_FILE)))
-    if not path.is_file() or sha256_of(path) != TOKENIZER_SHA256:
+    if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != TOKENIZER_SHA256:
         raise ModelFileError(f"The tokenizer file {path} is missing or changed; reinstall newsrag.")
     tokenizer = Tokenizer.from_file(str(path))
     tokenizer.no_truncation()
