@@ -44,4 +44,6 @@ def offline_pipeline(index_dir: Path, **settings: Any) -> Any:
     with pytest.MonkeyPatch.context() as mp:
         for name in [n for n in os.environ if n.startswith(SCRUBBED)]:
             mp.delenv(name)
-        return build_pipeline(load_settings(seeds_dir=SEEDS, index_dir=index_dir, _env_file=None, **settings))
+        return build_pipeline(
+            load_settings(**{"seeds_dir": SEEDS, "index_dir": index_dir, "_env_file": None, **settings})
+        )

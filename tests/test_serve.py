@@ -239,6 +239,8 @@ def test_one_model_is_retrieved_by_its_id_and_others_are_404(client, served):
 
 def test_follow_up_is_answered_from_the_history(client):
     first = ask(client, user("Who is Kaja Kallas?")).choices[0].message.content
+    # the sources list goes back too; read as part of the answer, "Sources" became a name to look for
+    assert "\n\nSources:\n[1]" in first
     alone = ask(client, user("What is her job?")).choices[0].message
     follow_up = (
         ask(
@@ -348,6 +350,38 @@ def test_llm_stream_carries_the_grounded_text_whose_markers_match_the_citations(
     assert content.startswith("Medinsky led the Russian delegation [1].\n\nSources:\n[1] ")
     citations = chunks[-1].choices[0].delta.citations
     assert [c["number"] for c in citations] == [1] and "Medinsky" in citations[0]["quote"]
+
+
+ARTICLE_WITH_URL = """---
+title: Harbour pilots in Valletta call a strike
+date: 2025-05-19
+url: https://news.example.org/2025/05/valletta-pilots-strike
+---
+Harbour pilots in Valletta agreed on Monday to a 48-hour strike over pay.
+
+The strike will stop cruise ships from entering the Grand Harbour, the pilots' union said.
+"""
+
+
+def test_an_article_with_a_url_is_cited_by_its_url_and_listed_by_its_headline(tmp_path):
+    import shutil
+
+    from rag.serve import build_app
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    (seeds / "valletta.md").write_text(ARTICLE_WITH_URL, encoding="utf-8")
+    pipeline = offline_pipeline(tmp_path / "index", seeds_dir=seeds)
+    pipeline.index()
+    with running(build_app(pipeline)) as url:
+        client = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
+        message = ask(client, user("How long will the Valletta harbour pilots strike?")).choices[0].message
+    assert message.citations and {c["source"] for c in message.citations} == {"valletta.md"}
+    assert {a.url_citation.url for a in message.annotations} == {
+        "https://news.example.org/2025/05/valletta-pilots-strike"
+    }
+    assert {a.url_citation.title for a in message.annotations} == {"Harbour pilots in Valletta call a strike"}
+    assert message.content.endswith("\n\nSources:\n[1] Harbour pilots in Valletta call a strike, 2025-05-19")
 
 
 def medinsky(usage: tuple[int, int] | None = (321, 12), **reply: Any) -> Any:
