@@ -8,7 +8,12 @@ answered, so `rag feedback export` writes those as gold lines that `rag eval --g
 
 - `answers` and `must_include` are the correction, as typed (so type the answer itself,
   e.g. "Vladimir Medinsky", not a sentence about it);
-- `sources` are the files the rated answer cited, or every article when it cited none;
+- `sources` are the indexed articles whose text holds the correction (matched as
+  `must_include` matches an answer). Never the files the rated answer cited: those are what
+  a wrong answer quoted, and scoring against them rated the wrong answer's citations perfect.
+  When no article holds it (a sentence rather than the answer itself, another spelling),
+  `sources` is empty and `"sources_known": false` makes `rag eval` leave the line out of the
+  retrieval and citation metrics, while it still scores the answer text;
 - a correction saying the articles do not hold the answer ("not in the articles", "the
   articles don't say") makes the question unanswerable: the right reply is a refusal.
 
@@ -28,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from rag.evaluation.metrics import normalize
 from rag.models import Answer
 from rag.settings import Settings
 
@@ -145,23 +151,45 @@ def not_in_articles(correction: str) -> bool:
     return bool(_NOT_IN_ARTICLES.search(correction))
 
 
-def gold_line(line: dict[str, Any], known: Sequence[str], number: int = 0) -> dict[str, Any]:
-    """The gold question for one 👎 with a correction; see the module docstring for the rules."""
+def indexed_texts(seeds_dir: Path) -> dict[str, str]:
+    """Each article file `rag index` reads, with the text it indexes (the body paragraphs, cleaned),
+    normalised as the eval normalises answers and padded with spaces for whole-word matching."""
+    from rag.index.ingest import scan_folder
+    from rag.index.lines import clean_text
+    from rag.index.parsing import parse_article
+
+    texts = {}
+    for file in scan_folder(seeds_dir).files:
+        body = " ".join(clean_text(file.raw[start:end]) for start, end in parse_article(file.raw).paragraphs)
+        texts[file.name] = f" {normalize(body)} "
+    return texts
+
+
+def holding(texts: dict[str, str], answer: str) -> list[str]:
+    """The articles whose text holds `answer` as whole words, in file order."""
+    wanted = f" {normalize(answer)} "
+    return sorted(name for name, text in texts.items() if wanted.strip() and wanted in text)
+
+
+def gold_line(line: dict[str, Any], texts: dict[str, str], number: int = 0) -> dict[str, Any]:
+    """The gold question for one 👎 with a correction; `texts` are `indexed_texts`. See the module
+    docstring for the rules."""
     correction = str(line["correction"]).strip()
     history = line.get("history") or None
     answerable = not not_in_articles(correction)
-    cited = [str(c["source"]) for c in line.get("citations") or [] if c.get("source") in known]
-    sources = sorted(set(cited)) or sorted(known)
+    sources = holding(texts, correction) if answerable else []
     gold: dict[str, Any] = {
         "id": f"feedback-{line.get('answer_id') or number}",
         "question": line["question"],
         "answers": [correction] if answerable else [],
         "must_include": [[correction.rstrip(".")]] if answerable else [],
-        "sources": sources if answerable else [],
+        "sources": sources,
         "answerable": answerable,
         "kind": "followup" if history else (None if answerable else "unanswerable"),
         "answer_type": None,
     }
+    if answerable and not sources:
+        gold["sources_known"] = False
     if history:
         gold["history"] = history
     return gold
@@ -170,10 +198,9 @@ def gold_line(line: dict[str, Any], known: Sequence[str], number: int = 0) -> di
 def export(feedback: Path, out: Path, seeds_dir: Path) -> Exported:
     """Write the gold lines for the 👎 answers with a correction; say how many lines were read and skipped."""
     lines, skipped = scan(feedback)
-    files = (p.relative_to(seeds_dir) for p in seeds_dir.rglob("*") if p.is_file())
-    known = sorted(f.as_posix() for f in files if not any(part.startswith(".") for part in f.parts))
     chosen = [line for line in latest(lines) if line.get("rating") == "down" and line.get("correction")]
-    gold = [gold_line(line, known, number) for number, line in enumerate(chosen, 1)]
+    texts = indexed_texts(seeds_dir) if chosen else {}
+    gold = [gold_line(line, texts, number) for number, line in enumerate(chosen, 1)]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text("".join(json.dumps(g, ensure_ascii=False) + "\n" for g in gold), encoding="utf-8")

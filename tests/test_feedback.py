@@ -107,19 +107,60 @@ def test_export_writes_gold_lines_that_load_gold_accepts(tmp_path, seeds):
         feedback.entry(record("a5", "Changed mind"), "down", "Paris"),
         feedback.entry(record("a5", "Changed mind"), "up"),
         feedback.entry(record("a6", "No correction"), "down"),
+        feedback.entry(record("a7", "Who spoke last?"), "down", "It was someone the articles call by another name"),
     ]
     for line in lines:
         feedback.append(path, line)
     out = tmp_path / "gold" / "feedback-gold.jsonl"
-    assert feedback.export(path, out, seeds) == (3, len(lines), 0)
+    assert feedback.export(path, out, seeds) == (4, len(lines), 0)
     items = {item.id: item for item in load_gold(out, seeds)}
     first = items["feedback-a1"]
     assert first.answers == ["Vladimir Medinsky."] and first.must_include == [["Vladimir Medinsky"]]
-    assert first.sources == ["001_a39661892d0812d2.txt"] and first.answerable and first.kind == "followup"
-    assert first.history == [["Earlier?", "Earlier answer."]]
+    every = sorted(p.name for p in seeds.iterdir())
+    assert first.sources == every and first.answerable and first.kind == "followup", "all five name Medinsky"
+    assert first.history == [["Earlier?", "Earlier answer."]] and first.sources_known
     refusal = items["feedback-a2"]
-    assert not refusal.answerable and refusal.answers == [] and refusal.sources == []
-    assert items["feedback-a3"].sources == sorted(p.name for p in seeds.iterdir()), "no citation: every article"
+    assert not refusal.answerable and refusal.answers == [] and refusal.sources == [] and refusal.sources_known
+    assert items["feedback-a3"].sources == every
+    unknown = items["feedback-a7"]
+    assert unknown.answerable and unknown.sources == [] and not unknown.sources_known
+
+
+def test_a_correction_is_scored_against_the_articles_that_hold_it_never_the_wrong_answers(tmp_path, seeds, monkeypatch):
+    """The newcomer's case: 'Who led Ukraine's delegation?' answered "Medinsky" from 001 (which never
+    mentions Umerov) and corrected to "Rustem Umerov". Exported with the cited file as its source, the
+    eval scored that wrong answer's retrieval and citations perfect."""
+    from rag.cli import main
+
+    path = tmp_path / "feedback.jsonl"
+    wrong = record("a1", "Who led Ukraine's delegation?", text="Medinsky [1].")
+    feedback.append(path, feedback.entry(wrong, "down"))
+    feedback.append(path, feedback.entry(wrong, "down", "Rustem Umerov"))
+    unheard = record("a2", "Who translated for the delegations?", text="Fidan [1].")
+    feedback.append(path, feedback.entry(unheard, "down", "Oksana Nobodyenko"))
+    monkeypatch.setenv("RAG_SEEDS_DIR", str(seeds))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    out = tmp_path / "gold.jsonl"
+    result = CliRunner().invoke(main, ["feedback", "export", "--out", str(out), "--feedback", str(path)])
+    assert result.exit_code == 0, result.output
+    umerov, nobody = load_gold(out, seeds)
+    assert "Umerov" not in (seeds / CITED.source).read_text(encoding="utf-8")
+    assert umerov.sources == [
+        "000_4ac1dad1d337df25.txt",
+        "002_b62eaf8dc1d09b0d.txt",
+        "003_f4afef2fd7492f2d.txt",
+        "004_ffb46453cc274d5e.txt",
+    ]
+    assert nobody.sources == [] and not nobody.sources_known and nobody.answers == ["Oksana Nobodyenko"]
+    assert json.loads(out.read_text(encoding="utf-8").splitlines()[1])["sources_known"] is False
+
+    result = CliRunner().invoke(main, ["eval", "--gold", str(out), "--out", str(tmp_path / "eval")])
+    assert result.exit_code == 0, result.output
+    rates = json.loads((tmp_path / "eval" / "summary.json").read_text(encoding="utf-8"))["rates"]
+    for name in ("hit@1", "hit@5", "mrr@5", "recall@5", "citation_recall", "correct_and_cited"):
+        assert rates[name]["n"] == 1, f"{name}: the line with unknown sources is skipped"
+    assert rates["must_include"]["n"] == 2 and rates["answer_accuracy"]["n"] == 2, "both answers are still scored"
+    assert rates["must_include"]["value"] < 1.0, "nobody called Oksana Nobodyenko is in the articles"
 
 
 def test_cli_export_then_eval_scores_the_lines(tmp_path, seeds, monkeypatch):

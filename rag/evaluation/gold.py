@@ -29,6 +29,11 @@ class GoldItem(BaseModel):
     answers: list[str] = Field(default_factory=list)
     must_include: list[list[str]] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    sources_known: bool = Field(
+        True,
+        description="False: no article is known to hold the answer (a chat correction no indexed article "
+        "contains), so `sources` is empty and the retrieval and citation metrics skip the question.",
+    )
     answerable: bool
     history: list[Any] | None = Field(None, description="[[question, answer], …] or role/content messages.")
     kind: str | None = Field(
@@ -78,8 +83,13 @@ def load_gold(path: Path, seeds_dir: Path) -> list[GoldItem]:
         unknown = [s for s in item.sources if s not in known]
         if unknown:
             raise GoldError(f"{where}: unknown source file {unknown[0]!r} (not in {seeds_dir})")
-        if item.answerable and not item.sources:
-            raise GoldError(f"{where}: an answerable question needs at least one source")
+        if item.answerable and not item.sources and item.sources_known:
+            raise GoldError(
+                f"{where}: an answerable question needs at least one source (or sources_known false to score it "
+                "without retrieval and citation metrics)"
+            )
+        if item.sources and not item.sources_known:
+            raise GoldError(f"{where}: sources_known is false but sources are listed; drop one of them")
         if item.id in ids:
             raise GoldError(f"{where}: duplicate id {item.id!r}")
         ids.add(item.id)

@@ -53,6 +53,8 @@ RATES: list[tuple[str, str, str]] = [
     ("judge_correct", "judge_correct", "judged"),
     ("judge_faithful", "judge_faithful", "judged"),
 ]
+#: Record fields scored against the gold sources: none (skipped) for a question whose sources are unknown.
+SOURCE_FIELDS = ("hit1", "hit3", "hit5", "rr5", "recall5", "correct_cited", "cite_precision", "cite_recall")
 #: An answer passes the judge at this correctness score or above (1-5 scale).
 JUDGE_PASS = 4
 
@@ -75,7 +77,7 @@ def evaluate_item(pipeline: Pipeline, item: GoldItem, k: int) -> dict[str, Any]:
     included = must_include(text, item.must_include) if item.answerable else 0.0
     accurate = float(item.answerable and not answer.refused and included == 1.0)
     first_ok = bool(answer.citations) and answer.citations[0].source in item.sources
-    return {
+    record = {
         "id": item.id,
         "question": item.question,
         "answerable": item.answerable,
@@ -110,6 +112,9 @@ def evaluate_item(pipeline: Pipeline, item: GoldItem, k: int) -> dict[str, Any]:
         "judge_correct": None,
         "judge_faithful": None,
     }
+    if not item.sources_known:
+        record.update(dict.fromkeys(SOURCE_FIELDS))
+    return record
 
 
 def answer_first(item: GoldItem, text: str) -> float:
