@@ -150,6 +150,8 @@ def test_upload_then_remove_refreshes_the_index_in_the_background(make_settings,
     assert "Removed lighthouse.txt." in panel.remove("lighthouse.txt")[0]
     wait_idle(panel)
     assert "1 removed" in panel.tick([])[0] and not (seeds / "lighthouse.txt").exists()
+    reloaded = panel.opened([])
+    assert reloaded[0] == "" and "cite 5 articles" in reloaded[2], "a page opened later: lists, no old news"
     assert "not an indexed article" in panel.remove("../pyproject.toml")[0]
     shutil.rmtree(tmp_path / "gradio-upload")
     assert Path(seeds).is_dir()

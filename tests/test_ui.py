@@ -293,6 +293,13 @@ def test_upload_an_article_then_ask_what_only_it_says_while_old_answers_keep_wor
     assert not (root / "seeds" / "lighthouse.txt").exists()
     ask(page, question, "The articles do not say")
 
+    page.reload()  # a page opened later shows the lists as they are, not the last refresh's news
+    page.wait_for_selector("#question textarea")
+    page.click("#manage button.label-wrap")
+    page.wait_for_function("!document.querySelector('#article-list')?.innerText.includes('lighthouse')")
+    page.wait_for_timeout(1500)  # the page's load event has run by now
+    assert page.inner_text("#index-status").strip() == ""
+
 
 @pytest.mark.browser
 def test_thumbs_down_with_a_correction_becomes_a_gold_question(managed_page, managed, tmp_path):

@@ -211,6 +211,12 @@ class Articles:
         self.job.request()
         return gr.Timer(active=True)
 
+    def opened(self, chosen: list[str]) -> tuple[Any, ...]:
+        """What a newly opened (or reloaded) page shows: the lists as they are now, and the refresh line
+        only while a refresh runs; a finished one was news to the page that asked for it, not to this one."""
+        shown, *rest = self.tick(chosen)
+        return ("" if not self.job.status().running else shown, *rest)
+
     def tick(self, chosen: list[str]) -> tuple[Any, ...]:
         """Progress while a refresh runs; once it is done, every list that names articles.
 
@@ -360,7 +366,7 @@ def build_app(pipeline: Pipeline, manage: bool = False) -> gr.Blocks:
             reindex.click(panel.reindex, None, timer, api_visibility="private")
             listed = [index_status, timer, heading, table, doomed, chosen, date_from, date_to]
             timer.tick(panel.tick, chosen, listed, show_progress="hidden", api_visibility="private")
-            app.load(panel.tick, chosen, listed, show_progress="hidden", api_visibility="private")
+            app.load(panel.opened, chosen, listed, show_progress="hidden", api_visibility="private")
     return app
 
 
