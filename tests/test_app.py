@@ -46,11 +46,18 @@ def test_respond_streams_into_the_chat_and_keeps_history(pipeline):
 
 def test_respond_turns_errors_into_chat_messages(pipeline):
     _, chat, *_ = last(respond(pipeline, "", [], [], [], "any", "any", 5))
-    assert chat[-1]["content"] == "⚠ Please type a question about the articles."
+    assert chat[-1]["content"] == '<p class="chat-error">⚠ Please type a question about the articles.</p>'
     _, chat, *_ = last(
         respond(pipeline, "Who led the talks?", [], [], ["002_b62eaf8dc1d09b0d.txt"], "2025-05-16", "any", 5)
     )
-    assert "No article matches the chosen filters" in chat[-1]["content"]
+    assert "No article matches the chosen filters" in chat[-1]["content"] and "chat-error" in chat[-1]["content"]
+    pasted = "Who said this? " + "The talks in Istanbul went on. " * 170 + "Who?"
+    _, chat, turns, _, _, records = last(respond(pipeline, pasted, [], [], [], "any", "any", 5))
+    echo = chat[-2]["content"]
+    assert len(pasted) > 5000 and len(echo) <= 300 and echo.startswith("Who said this? The talks")
+    assert echo.endswith(f"… ({len(pasted):,} characters)")
+    assert f"is {len(pasted):,} characters long" in chat[-1]["content"]
+    assert records == {} and turns == [], "an error is not an answer to rate or to follow up"
 
 
 def test_search_limited_to_one_article_cites_only_it(pipeline):

@@ -123,9 +123,15 @@ def test_unanswerable_question_gets_a_polite_refusal(page):
     assert "Traceback" not in text
 
 
-def test_blank_question_is_a_chat_message_not_an_error_page(page):
+def test_errors_are_chat_messages_to_read_not_rate_and_a_long_question_is_echoed_short(page):
     text = ask(page, "   ", "Please type a question")
     assert "⚠" in text
+    pasted = "Who said this? " + "The talks in Istanbul went on. " * 170 + "Who?"
+    assert "is 5,289 characters long" in ask(page, pasted, "characters long")
+    echo = page.locator("#chat .message-row.user-row").last.inner_text()
+    assert len(echo) < 300 and echo.startswith("Who said this?") and echo.endswith("(5,289 characters)")
+    assert page.locator("#chat button[aria-label='Copy message']:visible").count() >= 2
+    assert page.locator("#chat button:is([aria-label='Like'], [aria-label='Dislike']):visible").count() == 0
 
 
 def test_open_a_cited_article_with_the_quote_highlighted(page):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 import logging
 import uuid
 from collections.abc import Iterator
@@ -61,6 +62,10 @@ CSS = """
 .article-list { max-height: 320px; overflow-y: auto; padding-left: 1.4em; }
 .article-list li { margin-bottom: 0.4em; }
 mark { background: #ffe066; }
+.chat-error { margin: 0; }
+#chat .message-row:has(.chat-error) + .message-buttons button:is([aria-label="Like"], [aria-label="Dislike"]) {
+  display: none;
+}
 """
 SYSTEM_FONT = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"]
 
@@ -70,6 +75,24 @@ def _filter(chosen: list[str], date_from: str, date_to: str) -> SearchFilter | N
     return SearchFilter.of(
         chosen or None, None if date_from == "any" else date_from, None if date_to == "any" else date_to
     )
+
+
+#: A question longer than this is echoed into the chat shortened; the pipeline still gets all of it.
+ECHO_CHARS = 300
+
+
+def echoed(message: str) -> str:
+    """The question as the chat shows it: a long one (a pasted article) cut at a word, with its length,
+    so the reply about it (often "too long") is not pushed out of sight."""
+    if len(message) <= ECHO_CHARS:
+        return message
+    cut = message[: ECHO_CHARS - 40].rsplit(" ", 1)[0] or message[: ECHO_CHARS - 40]
+    return f"{cut.rstrip()} … ({len(message):,} characters)"
+
+
+def error_bubble(text: str) -> str:
+    """A message that is not an answer; CSS hides the 👍/👎 under it, since there is nothing to rate."""
+    return f'<p class="chat-error">⚠ {html.escape(text)}</p>'
 
 
 def respond(
@@ -88,12 +111,12 @@ def respond(
     `records` maps the chat index of each answer to what a 👍/👎 on it must store.
     """
     records = dict(records or {})
-    chat = [*(chat or []), {"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
+    chat = [*(chat or []), {"role": "user", "content": echoed(message)}, {"role": "assistant", "content": "…"}]
     yield "", chat, turns, [], gr.update(), records
     try:
         where = _filter(chosen, date_from, date_to)
         if where is not None and not pipeline.articles(where):
-            chat[-1]["content"] = "No article matches the chosen filters; widen them and ask again."
+            chat[-1]["content"] = error_bubble("No article matches the chosen filters; widen them and ask again.")
             yield "", chat, turns, [], gr.update(), records
             return
         streamed = ""
@@ -114,12 +137,12 @@ def respond(
         choices = [(f"[{c.number}] {c.title or c.source}", i) for i, c in enumerate(answer.citations)]
         yield "", chat, turns, citations, gr.update(choices=choices, value=None), records
     except RagError as exc:
-        chat[-1]["content"] = f"⚠ {exc}"
+        chat[-1]["content"] = error_bubble(str(exc))
         yield "", chat, turns, [], gr.update(), records
     except Exception:
         log.exception("unexpected error while answering")
-        chat[-1]["content"] = (
-            "⚠ Something went wrong on our side while answering; it has been logged. Please try again."
+        chat[-1]["content"] = error_bubble(
+            "Something went wrong on our side while answering; it has been logged. Please try again."
         )
         yield "", chat, turns, [], gr.update(), records
 
