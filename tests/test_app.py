@@ -152,7 +152,17 @@ def test_upload_then_remove_refreshes_the_index_in_the_background(make_settings,
     wait_idle(panel)
     shown, _, heading, listing, *_ = panel.tick([])
     assert "Index updated (1 added" in shown and "cite 6 articles" in heading
-    assert '<strong>lighthouse.txt</strong><br><span class="meta">2025-06-03 · 2 sentences</span>' in listing
+    assert (  # no headline in the file: its first words, marked as such, then the file
+        "“QUILLMERE. The mayor of Quillmere, Ottoline Brackenridge, opened…”</strong> "
+        '<span class="meta">(no headline: first words)</span><br><span class="meta">2025-06-03 · 2 sentences · '
+        "<code>lighthouse.txt</code>" in listing
+    )
+    labels = dict((source, label) for label, source in panel.tick([])[4]["choices"])
+    assert (
+        labels["lighthouse.txt"] == "“QUILLMERE. The mayor of Quillmere, Ottoline Brackenridge, opened…” "
+        "(no headline: first words, 2025-06-03)"
+    )
+    assert labels["003_f4afef2fd7492f2d.txt"].startswith("“Ukrainian and Russian officials met in Istanbul on…”")
     assert "Brackenridge" in pipeline.ask("Who opened the new lighthouse in Quillmere?").text
     assert "Removed lighthouse.txt." in panel.remove("lighthouse.txt")[0]
     wait_idle(panel)

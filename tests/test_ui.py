@@ -288,7 +288,9 @@ def test_upload_an_article_then_ask_what_only_it_says_while_old_answers_keep_wor
     wrong = [(q, content[:200]) for q, expected, content in seen if expected not in content]
     assert seen and wrong == [], f"answers failed while the index was refreshed: {wrong[:3]}"
     page.wait_for_function("document.querySelector('#article-list')?.innerText.includes('lighthouse.txt')")
-    assert "Quillmere opens its new lighthouse" in page.inner_text("#article-list")
+    listed = page.inner_text("#article-list")
+    assert "Quillmere opens its new lighthouse" in listed
+    assert "“Ukrainian and Russian officials met in Istanbul on…” (no headline: first words)" in listed
     page.locator("#manage").scroll_into_view_if_needed()
     save_shot(page.locator("#manage").screenshot(), "upload.png")
 

@@ -21,7 +21,16 @@ from rag.models import Answer, Chunk, Citation, Done, TextDelta
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.uploads import BackgroundIndex, remove_article, save_uploads
-from ui.render import answer_message, article_html, articles_html, index_status_html, lines_html, mode_label
+from ui.render import (
+    DERIVED_MARK,
+    answer_message,
+    article_html,
+    articles_html,
+    headline,
+    index_status_html,
+    lines_html,
+    mode_label,
+)
 
 log = logging.getLogger(__name__)
 
@@ -265,8 +274,14 @@ class Articles:
         )
 
 
-def _labels(articles: list[Any]) -> list[tuple[str, str]]:
-    return [(f"{a.title or a.source} ({a.date or 'undated'})", a.source) for a in articles]
+def _labels(articles: list[Chunk]) -> list[tuple[str, str]]:
+    """(label, file) for the article pickers: headline and date, or the story's first words, marked."""
+    found = []
+    for a in articles:
+        title, derived = headline(a)
+        when = a.date or "undated"
+        found.append((f"“{title}” ({DERIVED_MARK}, {when})" if derived else f"{title} ({when})", a.source))
+    return found
 
 
 def header(pipeline: Pipeline, count: int) -> str:

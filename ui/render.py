@@ -177,12 +177,40 @@ def _page_story(raw: str, citation: Citation) -> str:
     return "".join(f"<p>{block}</p>" for block in blocks)
 
 
+#: Words of the story that stand in for a missing headline.
+DERIVED_WORDS = 8
+#: How a title made from the story's first words is marked wherever it is shown.
+DERIVED_MARK = "no headline: first words"
+
+
+def headline(article: Chunk) -> tuple[str, bool]:
+    """The article's headline; for a file without one, the first words of its story (`article` is
+    its first sentence, with the next in its context) and True, so the title is marked as derived
+    rather than passed off as the paper's."""
+    if article.title:
+        return article.title, False
+    story = article.context if article.context.startswith(article.text) else article.text
+    words = story.split()
+    return " ".join(words[:DERIVED_WORDS]) + ("…" if len(words) > DERIVED_WORDS else ""), True
+
+
+def _headline_html(article: Chunk) -> str:
+    title, derived = headline(article)
+    if not derived:
+        return f"<strong>{html.escape(title)}</strong>"
+    return (
+        f'<strong class="derived" title="The file has no headline: these are its first words">'
+        f'“{html.escape(title)}”</strong> <span class="meta">({DERIVED_MARK})</span>'
+    )
+
+
 def articles_html(articles: list[Chunk], sentences: dict[str, int]) -> str:
-    """The indexed articles, one line each: headline (or file), date, sentence count, and the file."""
+    """The indexed articles, one line each: headline (or the story's first words, marked), date,
+    sentence count, and the file."""
     items = "".join(
-        f'<li><strong>{html.escape(a.title or a.source)}</strong><br><span class="meta">'
+        f'<li>{_headline_html(a)}<br><span class="meta">'
         f"{html.escape(a.date or 'undated')} · {_count(sentences.get(a.source, 0), 'sentence')}"
-        f"{f' · <code>{html.escape(a.source)}</code>' if a.title else ''}</span></li>"
+        f" · <code>{html.escape(a.source)}</code></span></li>"
         for a in articles
     )
     return f'<p class="meta">{_count(len(articles), "article")}</p><ol class="article-list">{items}</ol>'
