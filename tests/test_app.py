@@ -164,6 +164,12 @@ def test_upload_then_remove_refreshes_the_index_in_the_background(make_settings,
     )
     assert labels["003_f4afef2fd7492f2d.txt"].startswith("“Ukrainian and Russian officials met in Istanbul on…”")
     assert "Brackenridge" in pipeline.ask("Who opened the new lighthouse in Quillmere?").text
+    box, question, awaiting, status = panel.confirm_remove("lighthouse.txt")
+    assert box.visible and awaiting == "lighthouse.txt" and status == "" and (seeds / "lighthouse.txt").exists()
+    assert "Delete <code>lighthouse.txt</code>, “QUILLMERE. The mayor" in question
+    for unknown in (None, "", "../pyproject.toml"):
+        box, question, awaiting, status = panel.confirm_remove(unknown)
+        assert not box.visible and awaiting is None and "Choose an article to remove." in status
     assert "Removed lighthouse.txt." in panel.remove("lighthouse.txt")[0]
     wait_idle(panel)
     assert "1 removed" in panel.tick([])[0] and not (seeds / "lighthouse.txt").exists()

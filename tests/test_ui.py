@@ -294,9 +294,20 @@ def test_upload_an_article_then_ask_what_only_it_says_while_old_answers_keep_wor
     page.locator("#manage").scroll_into_view_if_needed()
     save_shot(page.locator("#manage").screenshot(), "upload.png")
 
+    choice, panel = page.locator("#remove-choice").bounding_box(), page.locator("#manage").bounding_box()
+    assert choice and panel and choice["width"] > 0.8 * panel["width"], "the article's name must be readable"
     page.click("#remove-choice input")
     page.locator("ul[role='listbox'] li", has_text="Quillmere").first.click()
     page.click("#remove")
+    page.wait_for_selector("#remove-question code")
+    asked = page.inner_text("#remove-question")
+    assert "Delete lighthouse.txt, “Quillmere opens its new lighthouse”" in asked, asked
+    page.locator("#remove-confirm").first.screenshot(path=str(SHOTS / "remove-confirm.png"))
+    page.click("#remove-no")
+    page.wait_for_selector("#remove-question", state="hidden")
+    assert (root / "seeds" / "lighthouse.txt").exists(), "cancelled: the file stays"
+    page.click("#remove")
+    page.click("#remove-yes")
     page.wait_for_function("document.querySelector('#index-status')?.innerText.includes('1 removed')", timeout=10_000)
     assert not (root / "seeds" / "lighthouse.txt").exists()
     ask(page, question, "The articles do not say")

@@ -229,6 +229,23 @@ class Articles:
             self.job.request()
         return lines_html(report.lines), None, gr.Timer(active=bool(report.saved))
 
+    def confirm_remove(self, source: str | None) -> tuple[Any, str, str | None, str]:
+        """Ask before deleting: the question naming the file, or why there is nothing to ask.
+
+        Returns (confirmation box, its question, the file awaiting the answer, status line).
+        """
+        chosen = {a.source: a for a in self.pipeline.articles()}.get(source or "")
+        if chosen is None:
+            return gr.Group(visible=False), "", None, lines_html(["Choose an article to remove."])
+        title, derived = headline(chosen)
+        named = f"“{title}”" + (f" ({DERIVED_MARK})" if derived else "")
+        question = (
+            f"<p>Delete <code>{html.escape(chosen.source)}</code>, {html.escape(named)}, from "
+            f"<code>{html.escape(str(self.pipeline.seeds_dir))}</code>? The file itself is deleted, "
+            "not only its place in the index.</p>"
+        )
+        return gr.Group(visible=True), question, chosen.source, ""
+
     def remove(self, source: str | None) -> tuple[str, gr.Timer]:
         """Delete one article file from the seeds folder, then refresh the index in the background."""
         if not source:
@@ -362,11 +379,19 @@ def build_app(pipeline: Pipeline, manage: bool = False) -> gr.Blocks:
                         )
                         upload_status = gr.HTML(elem_id="upload-status")
                         index_status = gr.HTML(elem_id="index-status")
-                        with gr.Row():
-                            doomed = gr.Dropdown(
-                                _labels(articles), value=None, label="Article", elem_id="remove-choice"
-                            )
-                            remove = gr.Button("Remove article", variant="stop", elem_id="remove", size="sm")
+                        # The whole column's width, so a headline and its date can be read, open or chosen.
+                        doomed = gr.Dropdown(
+                            _labels(articles), value=None, label="Article to remove", elem_id="remove-choice"
+                        )
+                        remove = gr.Button("Remove article…", variant="stop", elem_id="remove", size="sm")
+                        with gr.Group(visible=False, elem_id="remove-confirm") as confirm_box:
+                            confirm_text = gr.HTML(elem_id="remove-question")
+                            with gr.Row():
+                                confirmed = gr.Button(
+                                    "Yes, delete the file", variant="stop", elem_id="remove-yes", size="sm"
+                                )
+                                kept = gr.Button("Cancel", elem_id="remove-no", size="sm")
+                        awaiting = gr.State(None)
                         reindex = gr.Button("Re-index the seeds folder", elem_id="reindex", size="sm")
                         timer = gr.Timer(1.0, active=False)
                     else:
@@ -400,7 +425,16 @@ def build_app(pipeline: Pipeline, manage: bool = False) -> gr.Blocks:
         close_fb.click(lambda: (None, gr.Group(visible=False)), None, [pending, feedback_box], api_visibility="private")
         if manage:
             upload.upload(panel.upload, upload, [upload_status, upload, timer], api_visibility="private")
-            remove.click(panel.remove, doomed, [upload_status, timer], api_visibility="private")
+            remove.click(
+                panel.confirm_remove,
+                doomed,
+                [confirm_box, confirm_text, awaiting, upload_status],
+                api_visibility="private",
+            )
+            confirmed.click(panel.remove, awaiting, [upload_status, timer], api_visibility="private").then(
+                lambda: (gr.Group(visible=False), None), None, [confirm_box, awaiting], api_visibility="private"
+            )
+            kept.click(lambda: (gr.Group(visible=False), None), None, [confirm_box, awaiting], api_visibility="private")
             reindex.click(panel.reindex, None, timer, api_visibility="private")
             listed = [index_status, timer, heading, table, doomed, chosen, date_from, date_to]
             timer.tick(panel.tick, chosen, listed, show_progress="hidden", api_visibility="private")
