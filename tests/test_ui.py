@@ -107,6 +107,11 @@ def test_question_with_enter_shows_answer_cited_file_and_mode(page):
     assert "000_4ac1dad1d337df25.txt" in page.inner_text("#chat .sources")
     assert "2025-05-16" in text and "offline: quoted from the articles" in text
     assert page.locator("#chat .sources mark").count() >= 1
+    covered = page.evaluate(
+        "() => { const r = document.querySelector('#chat .bubble-wrap').getBoundingClientRect(); "
+        "return document.elementFromPoint(r.left + 30, r.top + 10).closest('.bubble-wrap') === null; }"
+    )
+    assert not covered, "nothing (such as the 'Chat' label) may cover the chat's first visible line"
 
 
 def test_follow_up_uses_the_chat_history_and_shows_the_rewrite(page):

@@ -327,6 +327,7 @@ def build_app(pipeline: Pipeline, manage: bool = False) -> gr.Blocks:
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
                     label="Chat",
+                    show_label=False,  # shown, the label floated over the first visible line of the chat
                     height=520,
                     elem_id="chat",
                     sanitize_html=True,
