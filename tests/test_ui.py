@@ -68,7 +68,7 @@ def page(browser, app_url, request):
 
 def open_page(browser, app_url: str, request):
     """A fresh page on the chat; afterwards a screenshot, and no request may have left the app."""
-    context = browser.new_context(viewport={"width": 1300, "height": 950})
+    context = browser.new_context(viewport={"width": 1366, "height": 900})  # where the issue 21 newcomer looked
     page = context.new_page()
     outside: list[str] = []
     page.on(
@@ -118,6 +118,15 @@ def test_follow_up_uses_the_chat_history_and_shows_the_rewrite(page):
     ask(page, "How did Kaja Kallas describe Putin's behaviour?", "playing games")
     text = ask(page, "What is her job?", "foreign policy chief")
     assert "searched for:" in text and "Kallas" in text
+    # The chat shows the start of the new answer (its question and answer line), not the bottom of its sources.
+    page.wait_for_function(
+        "() => { const wrap = document.querySelector('#chat .bubble-wrap'), box = wrap.getBoundingClientRect();"
+        "const asked = [...wrap.querySelectorAll('.message-row.user-row')].pop().getBoundingClientRect();"
+        "const line = [...wrap.querySelectorAll('.bot-row')].pop().querySelector('p').getBoundingClientRect();"
+        "return wrap.scrollHeight > wrap.clientHeight + 100 && asked.top >= box.top && line.bottom <= box.bottom; }",
+        timeout=5_000,
+    )
+    save_shot(page.screenshot(), "chat.png")
 
 
 def test_unanswerable_question_gets_a_polite_refusal(page):
@@ -307,7 +316,7 @@ def test_upload_an_article_then_ask_what_only_it_says_while_old_answers_keep_wor
     page.wait_for_selector("#remove-question code")
     asked = page.inner_text("#remove-question")
     assert "Delete lighthouse.txt, “Quillmere opens its new lighthouse”" in asked, asked
-    page.locator("#remove-confirm").first.screenshot(path=str(SHOTS / "remove-confirm.png"))
+    save_shot(page.locator("#manage").screenshot(), "remove.png")
     page.click("#remove-no")
     page.wait_for_selector("#remove-question", state="hidden")
     assert (root / "seeds" / "lighthouse.txt").exists(), "cancelled: the file stays"

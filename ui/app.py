@@ -76,6 +76,18 @@ mark { background: #ffe066; }
   display: none;
 }
 """
+#: After an answer, the chat scrolls to the question that asked it, so the question and the answer
+#: line are in view with the sources below them (Gradio's autoscroll showed the bottom: the last
+#: sources and the mode line, the answer scrolled out of sight above).
+SHOW_LAST_QUESTION = """
+() => setTimeout(() => {
+  const wrap = document.querySelector('#chat .bubble-wrap');
+  const asked = wrap ? wrap.querySelectorAll('.message-row.user-row') : [];
+  if (!asked.length) return;
+  const question = asked[asked.length - 1];
+  wrap.scrollTop += question.getBoundingClientRect().top - wrap.getBoundingClientRect().top - 8;
+}, 50)
+"""
 SYSTEM_FONT = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"]
 
 
@@ -328,6 +340,7 @@ def build_app(pipeline: Pipeline, manage: bool = False) -> gr.Blocks:
                 chatbot = gr.Chatbot(
                     label="Chat",
                     show_label=False,  # shown, the label floated over the first visible line of the chat
+                    autoscroll=False,  # SHOW_LAST_QUESTION scrolls instead
                     height=520,
                     elem_id="chat",
                     sanitize_html=True,
@@ -405,6 +418,9 @@ def build_app(pipeline: Pipeline, manage: bool = False) -> gr.Blocks:
         outputs = [box, chatbot, turns, citations, picker, records]
         box.submit(answer, inputs, outputs, concurrency_limit=16, show_progress="hidden", api_name="ask")
         send.click(answer, inputs, outputs, concurrency_limit=16, show_progress="hidden", api_name="ask_button")
+        # In the browser only, on every change of the chat: a step chained to the question's event would keep
+        # that event pending, and Gradio ignores the next question asked while it is.
+        chatbot.change(None, None, None, js=SHOW_LAST_QUESTION, api_visibility="private")
         clear.click(
             lambda: ([], [], [], gr.update(choices=[], value=None), "", {}, None, gr.Group(visible=False), ""),
             None,
