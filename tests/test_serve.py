@@ -91,6 +91,8 @@ def test_answer_is_rag_ask_with_its_citations_annotations_sources_and_usage(clie
     assert message.content == expected.text + sources_block(expected)
     assert re.search(r"\n\nSources:\n\[1\](\[\d+\])* [^\n]+\Z", message.content)
     assert message.citations == [c.model_dump() for c in expected.citations] and message.refused is False
+    assert (message.outcome, message.confidence) == (expected.outcome, expected.confidence)
+    assert message.outcome in ("answer", "passages")
     for c in message.citations:
         assert (SEEDS / c["source"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == c["quote"]
     check_annotations(message.content, message.annotations, message.citations)
@@ -267,7 +269,7 @@ def test_refusal_is_an_ordinary_assistant_message(client):
     message = response.choices[0].message
     assert response.choices[0].finish_reason == "stop" and message.role == "assistant"
     assert message.content.startswith("The articles do not say") and "[" not in message.content
-    assert message.refused is True and message.citations == []
+    assert message.refused is True and message.citations == [] and message.outcome == "refusal"
 
 
 def test_models_lists_one_recognisable_model(client):

@@ -81,7 +81,7 @@ def body_html(answer: Answer) -> str:
             items = "".join(f"<li>{_flagged(line[2:], answer)}{_where(line, cited)}</li>" for line in lines)
             blocks.append(f'<ul class="summary">{items}</ul>')
         else:
-            css = "answer-line" if i == 0 and not answer.refused else "quotes"
+            css = "answer-line" if i == 0 and answer.outcome == "answer" else "quotes"
             blocks.append(f'<p class="{css}">{"<br>".join(_flagged(line, answer) for line in lines)}</p>')
     return "\n".join(blocks)
 
@@ -133,6 +133,8 @@ def answer_message(answer: Answer, seeds_dir: Path) -> str:
         lines.append(f'<p class="meta closest-label">{CLOSEST_LABEL}</p>')
         lines.append(sources_html(answer.closest, seeds_dir, "sources closest"))
     meta = [mode_label(answer.mode)]
+    if answer.confidence is not None:
+        meta.append(html.escape(answer.confidence_label()))
     if answer.query and answer.query != answer.question:
         meta.append(f"searched for: “{html.escape(answer.query)}”")
     lines.append(f'<p class="meta">{" · ".join(meta)}</p>')

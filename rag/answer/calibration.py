@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from rag.answer.answer_types import answer_type
+from rag.models import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,49 @@ class Thresholds:
         return self.typed if answer_type(question) is not None else self.untyped
 
 
+@dataclass(frozen=True)
+class ReaderThresholds:
+    """The reader's confidences at which an answer states a claim, and below which it refuses."""
+
+    answer: float
+    passages: float
+
+    def outcome(self, confidence: float) -> Outcome:
+        if confidence >= self.answer:
+            return "answer"
+        return "passages" if confidence >= self.passages else "refusal"
+
+
+#: The key of the reader's thresholds in `calibration.json` (its probabilities do not depend on the embedder).
+READER_KEY = "reader"
+
+
+#: Used until `rag eval --calibrate` has stored the reader's own (with a warning in the log).
+UNCALIBRATED_READER = ReaderThresholds(0.5, 0.2)
+
+
+@cache
+def calibrated_reader_thresholds() -> ReaderThresholds:
+    """The stored reader thresholds."""
+    table = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    if READER_KEY not in table:
+        log.warning("reader thresholds not calibrated: run `rag eval --corpus … --calibrate` with RAG_READER=on")
+        return UNCALIBRATED_READER
+    return ReaderThresholds(**table[READER_KEY])
+
+
+def save_reader(thresholds: ReaderThresholds, path: Path = CALIBRATION_FILE) -> None:
+    """Store the reader's thresholds, keeping the others."""
+    _store(READER_KEY, asdict(thresholds), path)
+    calibrated_reader_thresholds.cache_clear()
+
+
+def _store(key: str, value: dict[str, float], path: Path) -> None:
+    table = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    table[key] = value
+    path.write_text(json.dumps(table, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 @cache
 def calibrated_thresholds(model_id: str) -> Thresholds:
     """The stored thresholds for `model_id`."""
@@ -51,7 +95,5 @@ def calibrated_thresholds(model_id: str) -> Thresholds:
 
 def save(model_id: str, thresholds: Thresholds, path: Path = CALIBRATION_FILE) -> None:
     """Store the thresholds for one model, keeping the others."""
-    table = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    table[model_id] = asdict(thresholds)
-    path.write_text(json.dumps(table, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    _store(model_id, asdict(thresholds), path)
     calibrated_thresholds.cache_clear()

@@ -12,12 +12,13 @@ import re
 from collections.abc import Iterator, Sequence
 
 from rag.answer.answer_types import answer_type
-from rag.answer.calibration import Thresholds
+from rag.answer.calibration import UNCALIBRATED_READER, ReaderThresholds, Thresholds
 from rag.answer.dates import topic_dates
 from rag.answer.filters import SearchFilter
 from rag.answer.followup import condense_offline
 from rag.answer.lexicon import WORD, Lexicon
 from rag.answer.protocol import Question
+from rag.answer.reading import Read, read
 from rag.answer.scoring import Evidence, unknown_names, without_question_words
 from rag.answer.snapshot import IndexSnapshot
 from rag.answer.spans import Span, all_spans
@@ -26,6 +27,7 @@ from rag.citations import cite, still_in_files
 from rag.index.parsing import clean_text
 from rag.models import Answer, Chunk, Done, Event, TextDelta
 from rag.prompts import fill
+from rag.reader.model import Reader
 
 #: Further sentences are quoted when their score is this close to the best one.
 RUNNER_UP_MARGIN = 0.12
@@ -38,6 +40,8 @@ CLOSEST = 3
 #: A summary quotes up to this many sentences, chosen from this many candidates.
 SUMMARY_SENTENCES = 6
 SUMMARY_CANDIDATES = 30
+#: With the reader, the story's best sentences by the evidence score that it reads for a summary.
+SUMMARY_READ = 12
 #: Maximal marginal relevance: weight of relevance against novelty (Carbonell & Goldstein, 1998).
 MMR_LAMBDA = 0.7
 #: A summary reads the articles whose best sentence scores within this of the best article's.
@@ -241,8 +245,12 @@ class OfflineAnswerer:
 
     mode = "offline"
 
-    def __init__(self, thresholds: Thresholds) -> None:
+    def __init__(
+        self, thresholds: Thresholds, reader: Reader | None = None, reader_thresholds: ReaderThresholds | None = None
+    ) -> None:
         self.thresholds = thresholds
+        self.reader = reader
+        self.reader_thresholds = reader_thresholds or UNCALIBRATED_READER
 
     def stream(self, question: Question, snapshot: IndexSnapshot) -> Iterator[Event]:
         answer = self.answer(question, condense_offline(question.text, question.history), snapshot)
@@ -254,6 +262,9 @@ class OfflineAnswerer:
         query, _ = corrected(query, snapshot.lexicon)
         if unknown_names(query, snapshot.lexicon):
             return -1.0
+        if self.reader is not None:
+            ranked = read(self.reader, query, snapshot.evidence(query))
+            return ranked[0].answers if ranked else -1.0
         usable = [ev for ev in snapshot.evidence(query) if quotable(ev)]
         return usable[0].score if usable else -1.0
 
@@ -269,6 +280,8 @@ class OfflineAnswerer:
             return self.summary(question, query, topic, snapshot, notice)
         scored = snapshot.evidence(query, question.where)
         refuse = unknown_names(query, snapshot.lexicon)
+        if self.reader is not None:
+            return self.read_answer(question, query, [] if refuse else scored, snapshot, notice)
         evidence = [] if refuse else select_evidence(scored, self.thresholds.for_question(query))
         kept, stale = still_in_files(snapshot.seeds_dir, [ev.chunk for ev in evidence])
         kept = with_continuations(kept, snapshot)
@@ -282,7 +295,48 @@ class OfflineAnswerer:
         text = quoted_text([chunk for chunk, _ in kept])
         if phrase is not None:
             text = f"{phrase} [1].\n\n{text}"
-        return base.model_copy(update={"text": text, "citations": citations, "refused": False})
+        return base.model_copy(
+            update={"text": text, "citations": citations, "refused": False, "outcome": "answer", "claim": phrase}
+        )
+
+    def read_answer(
+        self, question: Question, query: str, scored: Sequence[Evidence], snapshot: IndexSnapshot, notice: str | None
+    ) -> Answer:
+        """The answer as the reader reads the candidates: a claim, passages that may answer, or a refusal."""
+        ranked = read(self.reader, query, scored) if self.reader is not None and scored else []
+        confidence = round(ranked[0].answers, 3) if ranked else 0.0
+        outcome = self.reader_thresholds.outcome(confidence)
+        shown = [Evidence(r.chunk, r.answers) for r in ranked]
+        chosen = self._chosen(ranked, outcome)
+        kept, stale = still_in_files(snapshot.seeds_dir, [r.chunk for r in chosen])
+        base = self._base(question, query, shown, stale, notice).model_copy(update={"confidence": confidence})
+        if outcome == "refusal" or not kept:
+            return self._refusal(base, shown, snapshot)
+        kept = with_continuations(kept, snapshot)
+        citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
+        text = quoted_text([chunk for chunk, _ in kept])
+        claim = chosen[0].claim() if outcome == "answer" and kept[0][0].id == chosen[0].chunk.id else None
+        if claim is not None:
+            text = f"{claim} [1].\n\n{text}"
+        elif outcome == "passages":
+            text = f"{fill('passages')}\n\n{text}"
+        update = {"text": text, "citations": citations, "refused": False, "outcome": outcome, "claim": claim}
+        return base.model_copy(update=update)
+
+    def _chosen(self, ranked: Sequence[Read], outcome: str) -> list[Read]:
+        """The sentences to quote: for a claim, the best one and others that state the same answer;
+        for passages, those the reader rates at or above the passages threshold."""
+        if not ranked or outcome == "refusal":
+            return []
+        best = ranked[0]
+        claim = best.claim() if outcome == "answer" else None
+        chosen = [best]
+        for r in ranked[1:]:
+            if len(chosen) == MAX_SENTENCES or r.answers < self.reader_thresholds.passages:
+                break
+            if claim is None or claim.lower() in r.chunk.text.lower():
+                chosen.append(r)
+        return chosen
 
     def summary(
         self, question: Question, query: str, topic: str, snapshot: IndexSnapshot, notice: str | None
@@ -292,7 +346,11 @@ class OfflineAnswerer:
         if span is not None:
             return self.news_of(question, query, span, snapshot, notice)
         scored = snapshot.evidence(topic, question.where, n=SUMMARY_CANDIDATES)
-        chosen = diverse(about_the_story(scored), snapshot, SUMMARY_SENTENCES)
+        story = about_the_story(scored)
+        if self.reader is not None:  # the reader's relevance to the question ranks the story's sentences
+            ranked = read(self.reader, query, story, SUMMARY_READ)
+            story = [Evidence(r.chunk, r.answers, r.evidence.typed, r.evidence.overlaps) for r in ranked]
+        chosen = diverse(story, snapshot, SUMMARY_SENTENCES)
         kept, stale = still_in_files(snapshot.seeds_dir, [ev.chunk for ev in chosen])
         base = self._base(question, query, scored, stale, notice)
         if not kept:
@@ -321,7 +379,9 @@ class OfflineAnswerer:
         kept = sorted(kept, key=lambda pair: (pair[0].date or "9999", pair[0].source, pair[0].position))
         citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
         lines = [f"- {chunk.text} [{n}]" for n, (chunk, _) in enumerate(kept, 1)]
-        return base.model_copy(update={"text": "\n".join(lines), "citations": citations, "refused": False})
+        return base.model_copy(
+            update={"text": "\n".join(lines), "citations": citations, "refused": False, "outcome": "answer"}
+        )
 
     @staticmethod
     def _base(

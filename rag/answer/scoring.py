@@ -5,7 +5,7 @@ question and the sentence) with coverage (how much of the question's rare vocabu
 sentence and its neighbours contain, weighted by IDF). Coverage and the expected answer
 type (`rag.answer.answer_types`) are what catch on-topic questions the articles cannot
 answer: "How old is Medinsky?" matches Medinsky sentences in meaning, but none of them
-states an age. The refusal threshold is calibrated on the gold questions (README).
+states an age. The refusal threshold is calibrated on the gold questions (docs/evaluation.md).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from rag.answer.vocabulary import countries, mark_countries
 from rag.models import Chunk
 
 #: Weights of the evidence score. W_TYPE and W_ARTICLE were chosen by a small grid on the gold
-#: splits of all three corpora together (best balanced accuracy at <= 10% false refusals; README).
+#: splits of all three corpora together (best balanced accuracy at <= 10% false refusals; docs/design.md).
 W_COSINE, W_SENTENCE, W_CONTEXT, W_TYPE = 0.3, 0.5, 0.1, 0.4
 #: Penalty for the share (IDF-weighted) of the question's names that the candidate's article
 #: never mentions: "How many died in Dresden?" is not answered by an article about Malawi.

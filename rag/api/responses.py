@@ -36,8 +36,14 @@ class Reply:
 
 
 def extras(answer: Answer, citations: list[Citation]) -> dict[str, Any]:
-    """What an answer has beyond its text: citations always, nearest passages on a refusal, a notice."""
-    found: dict[str, Any] = {"citations": [c.model_dump() for c in citations], "refused": answer.refused}
+    """What an answer has beyond its text: citations, what kind of answer it is and how sure the
+    reader is, always; nearest passages on a refusal; a notice."""
+    found: dict[str, Any] = {
+        "citations": [c.model_dump() for c in citations],
+        "refused": answer.refused,
+        "outcome": answer.outcome,
+        "confidence": answer.confidence,
+    }
     if answer.closest:
         found["closest"] = [c.model_dump() for c in answer.closest]
     if answer.notice:

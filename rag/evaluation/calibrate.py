@@ -18,18 +18,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.answer.answer_types import answer_type
-from rag.answer.calibration import Thresholds
+from rag.answer.calibration import ReaderThresholds, Thresholds
 from rag.answer.followup import condense_offline
 from rag.answer.offline import OfflineAnswerer
 from rag.answer.protocol import Question
 from rag.evaluation.gold import GoldItem
 from rag.evaluation.metrics import must_include
-from rag.pipeline import Pipeline
+from rag.pipeline import Pipeline, make_offline
 
 #: Most answerable questions a threshold may refuse on top of those refused anyway (no
 #: sentence of the asked-for kind, or a name the articles never mention), pooled over corpora:
 #: a wrong refusal still shows the closest passages, but a person asked something answerable.
 MAX_ADDED_FALSE_REFUSAL = 0.05
+
+
+#: With the reader: the answer threshold is the lowest confidence at which the answers given
+#: (claims, pooled over the gold splits) are right this often (issue #20's answer-line precision).
+TARGET_PRECISION = 0.90
 
 
 @dataclass(frozen=True)
@@ -41,11 +46,14 @@ class Point:
     answerable: bool
     correct: bool
     typed: bool
+    #: The gold answer is in the text or quotes shown (what passages that may answer must achieve).
+    visible: bool = False
 
 
 def points(pipeline: Pipeline, items: Sequence[GoldItem], corpus: str) -> list[Point]:
     """Each non-broad question's decision score and correctness, answered at threshold 0."""
-    answerer = OfflineAnswerer(Thresholds.both(0.0))
+    offline = make_offline(pipeline.settings, pipeline.embedder.model_name)
+    answerer = OfflineAnswerer(Thresholds.both(0.0), offline.reader, ReaderThresholds(0.0, 0.0))
     snapshot = pipeline.snapshot()
     found = []
     for item in items:
@@ -59,9 +67,35 @@ def points(pipeline: Pipeline, items: Sequence[GoldItem], corpus: str) -> list[P
             and bool(answer.citations)
             and answer.citations[0].source in item.sources
         )
-        score = answerer.decision_score(query, snapshot)
-        found.append(Point(corpus, score, item.answerable, correct, answer_type(query) is not None))
+        if offline.reader is not None:  # the claim itself must be right, not only somewhere in the quotes
+            correct = correct and must_include(answer.claim or answer.text.split("\n\n")[0], item.must_include) == 1.0
+        shown = " ".join(c.text for c in answer.citations)
+        visible = item.answerable and must_include(shown, item.must_include) == 1.0
+        score = answer.confidence if answer.confidence is not None else answerer.decision_score(query, snapshot)
+        found.append(Point(corpus, score, item.answerable, correct, answer_type(query) is not None, visible))
     return found
+
+
+def precision(found: Sequence[Point], threshold: float) -> float:
+    """Share of the answers given at `threshold` that are right (an answer to an unanswerable question is wrong)."""
+    given = [p for p in found if p.score >= threshold]
+    return sum(p.correct and p.answerable for p in given) / len(given) if given else 1.0
+
+
+def choose_reader(found: Sequence[Point], target: float = TARGET_PRECISION) -> ReaderThresholds:
+    """The reader's two thresholds: the lowest confidence whose answers reach `target` precision
+    (mean over corpora), and the refusal threshold chosen as for the evidence score, on whether the
+    shown passages hold the answer."""
+    corpora = sorted({p.corpus for p in found})
+    grid = sorted({round(p.score, 4) for p in found} | {1.0})
+
+    def mean_precision(t: float) -> float:
+        return sum(precision([p for p in found if p.corpus == c], t) for c in corpora) / max(1, len(corpora))
+
+    answer = next((t for t in grid if mean_precision(t) >= target), 1.0)
+    shown = [Point(p.corpus, p.score, p.answerable, p.visible, p.typed, p.visible) for p in found]
+    passages = min(choose_one(shown), answer)
+    return ReaderThresholds(answer, passages)
 
 
 def _threshold(point: Point, thresholds: Thresholds | float) -> float:

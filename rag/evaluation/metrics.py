@@ -114,3 +114,40 @@ def percentile(values: Sequence[float], q: float) -> float:
     low = int(pos)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def risk_coverage(confidences: Sequence[float], correct: Sequence[bool]) -> list[tuple[float, float]]:
+    """(coverage, risk) when only the k most confident answers are given, for k = 1..n.
+
+    Risk is the share of the given answers that are wrong (an answer to an unanswerable
+    question is wrong); coverage the share of questions answered.
+    """
+    order = sorted(range(len(confidences)), key=lambda i: -confidences[i])
+    curve, wrong = [], 0
+    for k, i in enumerate(order, 1):
+        wrong += not correct[i]
+        curve.append((k / len(order), wrong / k))
+    return curve
+
+
+def area_under_risk_coverage(curve: Sequence[tuple[float, float]]) -> float:
+    """AURC: the mean risk over coverage levels (lower is better; 0 for a perfect ranking of right answers)."""
+    return sum(risk for _, risk in curve) / len(curve) if curve else float("nan")
+
+
+def reliability(
+    confidences: Sequence[float], correct: Sequence[bool], bins: int = 10
+) -> tuple[list[tuple[float, float, int]], float]:
+    """(mean confidence, accuracy, count) per equal-width confidence bin, and the expected calibration error."""
+    table: list[tuple[float, float, int]] = []
+    error = 0.0
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        members = [i for i, c in enumerate(confidences) if low <= c < high or (b == bins - 1 and c == 1.0)]
+        if not members:
+            continue
+        conf = sum(confidences[i] for i in members) / len(members)
+        acc = sum(bool(correct[i]) for i in members) / len(members)
+        table.append((conf, acc, len(members)))
+        error += len(members) / len(confidences) * abs(conf - acc)
+    return table, error

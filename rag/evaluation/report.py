@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 FILES = ("summary.json", "questions.csv", "report.md", "metrics.png", "latency.png")
+#: Written when the summary has a `selective` part (offline answers: risk-coverage and calibration).
+SELECTIVE_FILES = ("risk_coverage.png", "reliability.png")
 
 
 def _fmt(value: float | None) -> str:
@@ -42,10 +44,8 @@ def markdown(summary: dict[str, Any], records: Sequence[dict[str, Any]]) -> str:
         f"Latency: retrieve p50 {lat['retrieve_ms']['p50']:.1f} ms, p95 {lat['retrieve_ms']['p95']:.1f} ms; "
         f"ask p50 {lat['ask_ms']['p50']:.1f} ms, p95 {lat['ask_ms']['p95']:.1f} ms.",
         f"Unsupported answer sentences: {summary['unsupported_sentences']}.",
-        "",
-        "## Failures",
-        "",
     ]
+    lines += kind_lines(summary) + selective_lines(summary) + ["", "## Failures", ""]
     failures = [r for r in records if not r["passed"]]
     for r in failures:
         what = (
@@ -57,6 +57,76 @@ def markdown(summary: dict[str, Any], records: Sequence[dict[str, Any]]) -> str:
     if not failures:
         lines.append("None.")
     return "\n".join(lines) + "\n"
+
+
+def kind_lines(summary: dict[str, Any]) -> list[str]:
+    """The answer-quality rates by kind of question, as a Markdown table."""
+    kinds = summary.get("by_kind") or {}
+    if not kinds:
+        return []
+    names = list(next(iter(kinds.values())))
+    lines = ["", "## By kind of question", "", "| kind | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for kind, rates in kinds.items():
+        cells = [f"{_fmt(rates[n]['value'])} ({rates[n]['n']})" for n in names]
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def selective_lines(summary: dict[str, Any]) -> list[str]:
+    """The risk-coverage area and the calibration error, when measured."""
+    part = summary.get("selective")
+    if not part:
+        return []
+    ece = "—" if part["ece"] is None else f"{part['ece']:.3f}"
+    return [
+        "",
+        f"Risk–coverage (every question answered with no threshold, most confident first): area {part['aurc']:.3f} "
+        f"(lower is better; risk_coverage.png). Expected calibration error of the shown confidence: {ece} "
+        "(reliability.png).",
+    ]
+
+
+def plot_risk_coverage(summary: dict[str, Any], path: Path) -> None:
+    """Share of wrong answers among the most confident ones, against the share answered."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    part = summary["selective"]
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    if part["curve"]:
+        ax.plot([c for c, _ in part["curve"]], [r for _, r in part["curve"]], color="#4c78a8")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("coverage (questions answered, most confident first)")
+    ax.set_ylabel("risk (answers that are wrong)")
+    ax.set_title(f"Risk–coverage ({summary['mode']}), area {part['aurc']:.3f}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_reliability(summary: dict[str, Any], path: Path) -> None:
+    """Accuracy against the shown confidence, per confidence bin (the diagonal is perfect calibration)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    part = summary["selective"]
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    ax.plot([0, 1], [0, 1], ls="--", color="#999")
+    if part["reliability"]:
+        ax.plot([c for c, _, _ in part["reliability"]], [a for _, a, _ in part["reliability"]], "o-", color="#e45756")
+        ax.set_title(f"Reliability, ECE {part['ece']:.3f}")
+    else:
+        ax.set_title("Reliability: no probability to calibrate (reader off)")
+    ax.set_xlabel("confidence shown")
+    ax.set_ylabel("answers right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def plot_metrics(summary: dict[str, Any], path: Path) -> None:
@@ -115,8 +185,13 @@ def write_outputs(out: Path, summary: dict[str, Any], records: Sequence[dict[str
         (staging / "report.md").write_text(markdown(summary, records), encoding="utf-8")
         plot_metrics(summary, staging / "metrics.png")
         plot_latency(records, staging / "latency.png")
-        for name in FILES:
+        names: tuple[str, ...] = FILES
+        if summary.get("selective"):
+            plot_risk_coverage(summary, staging / "risk_coverage.png")
+            plot_reliability(summary, staging / "reliability.png")
+            names = FILES + SELECTIVE_FILES
+        for name in names:
             os.replace(staging / name, out / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return [out / name for name in FILES]
+    return [out / name for name in names]

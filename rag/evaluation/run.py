@@ -13,6 +13,7 @@ from typing import Any
 from rag.citations import verify
 from rag.evaluation.gold import GoldItem
 from rag.evaluation.metrics import (
+    area_under_risk_coverage,
     bootstrap_ci,
     citation_precision_recall,
     exact_match,
@@ -22,6 +23,8 @@ from rag.evaluation.metrics import (
     percentile,
     recall_at,
     reciprocal_rank,
+    reliability,
+    risk_coverage,
     token_f1,
 )
 from rag.index.chunking import split_sentences
@@ -50,6 +53,12 @@ RATES: list[tuple[str, str, str]] = [
     ("unanswerable_refused", "refused", "unanswerable"),
     ("false_refusal", "refused", "answerable"),
     ("refusal_accuracy", "refusal_right", "all"),
+    ("answer_line_precision", "line_correct", "lined"),
+    ("answer_lines", "line_given", "answerable"),
+    ("misleading", "misleading", "factual"),
+    ("answer_visible", "visible", "answerable"),
+    ("unanswerable_not_asserted", "not_asserted", "unanswerable"),
+    ("passages_outcome", "passages", "factual"),
     ("judge_correct", "judge_correct", "judged"),
     ("judge_faithful", "judge_faithful", "judged"),
 ]
@@ -77,6 +86,10 @@ def evaluate_item(pipeline: Pipeline, item: GoldItem, k: int) -> dict[str, Any]:
     included = must_include(text, item.must_include) if item.answerable else 0.0
     accurate = float(item.answerable and not answer.refused and included == 1.0)
     first_ok = bool(answer.citations) and answer.citations[0].source in item.sources
+    claim = answer.claim
+    asserted = answer.outcome == "answer"
+    stated = asserted and item.answerable and must_include(claim or first_paragraph(text), item.must_include) == 1.0
+    shown = " ".join([text, *(c.text for c in answer.citations), *(c.text for c in answer.closest)])
     record = {
         "id": item.id,
         "question": item.question,
@@ -109,12 +122,32 @@ def evaluate_item(pipeline: Pipeline, item: GoldItem, k: int) -> dict[str, Any]:
         "notice": answer.notice or "",
         "quotes": " | ".join(f"[{c.number}] {c.text}" for c in answer.citations),
         "passed": bool(accurate) if item.answerable else bool(answer.refused),
+        "outcome": answer.outcome,
+        "confidence": answer.confidence if answer.confidence is not None else top_score(answer),
+        "claim": claim or "",
+        "line_given": float(claim is not None) if item.answerable else None,
+        "line_correct": float(stated) if claim is not None else None,
+        "misleading": float(asserted and not stated) if not item.broad else None,
+        "visible": float(must_include(shown, item.must_include) == 1.0) if item.answerable else None,
+        "not_asserted": float(not asserted),
+        "passages": float(answer.outcome == "passages") if not item.broad else None,
+        "correct_if_asserted": float(stated),
         "judge_correct": None,
         "judge_faithful": None,
     }
     if not item.sources_known:
         record.update(dict.fromkeys(SOURCE_FIELDS))
     return record
+
+
+def first_paragraph(text: str) -> str:
+    """What an answer asserts when it has no answer line: its first paragraph (the first quote, in bold)."""
+    return text.split("\n\n", 1)[0]
+
+
+def top_score(answer: Any) -> float:
+    """The confidence of an answer without the reader's: the evidence score of its best source."""
+    return float(answer.sources[0].score) if answer.sources else 0.0
 
 
 def answer_first(item: GoldItem, text: str) -> float:
@@ -159,6 +192,10 @@ def _subset(records: Sequence[dict[str, Any]], which: str) -> list[dict[str, Any
         return [r for r in records if not r["answerable"]]
     if which == "typed":
         return [r for r in records if r.get("answer_first") is not None]
+    if which == "lined":
+        return [r for r in records if r.get("line_correct") is not None]
+    if which == "factual":
+        return [r for r in records if r.get("kind") != "broad"]
     if which == "cited":
         return [r for r in records if r["citations"]]
     if which == "judged":
@@ -170,7 +207,7 @@ def summarize(records: Sequence[dict[str, Any]], seed: int = 0) -> dict[str, Any
     """Every rate with its n and bootstrap interval, plus latency percentiles."""
     rates = {}
     for name, field, which in RATES:
-        values = [float(r[field]) for r in _subset(records, which) if r[field] is not None]
+        values = [float(r[field]) for r in _subset(records, which) if r.get(field) is not None]
         mean = sum(values) / len(values) if values else None
         low, high = bootstrap_ci(values, seed=seed) if values else (None, None)
         rates[name] = {"value": mean, "ci95": [low, high], "n": len(values)}
@@ -208,10 +245,51 @@ def run_eval(
         if progress:
             progress(i, len(items))
     summary = summarize(records)
+    summary["by_kind"] = by_kind(records)
+    if judge_llm is None:
+        summary["selective"] = selective(pipeline, items)
     summary["k"] = k
     summary["mode"] = pipeline.mode
     summary["judge"] = judge_llm.model if judge_llm is not None else None
     return records, summary
+
+
+#: Rates reported per kind of question (`by_kind`).
+KIND_RATES = ("answer_line_precision", "answer_lines", "misleading", "answer_visible", "correct_and_cited")
+
+
+def by_kind(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The answer-quality rates for each kind of question the gold file names ('' when it names none)."""
+    table = {}
+    for kind in sorted({r.get("kind") or "" for r in records}):
+        rates = summarize([r for r in records if (r.get("kind") or "") == kind])["rates"]
+        table[kind or "(no kind)"] = {name: rates[name] for name in KIND_RATES}
+    return table
+
+
+def selective(pipeline: Pipeline, items: Sequence[GoldItem]) -> dict[str, Any]:
+    """Risk against coverage as the confidence threshold moves, and the calibration of the confidence.
+
+    Every non-broad question is answered once more with no threshold (`calibrate.points`): what
+    the answer would be if it were given, and its confidence. ECE is reported only for the
+    reader's confidence, a probability; the evidence score is not one.
+    """
+    from rag.evaluation.calibrate import points
+    from rag.pipeline import make_offline
+
+    found = points(pipeline, items, "")
+    confidences = [p.score for p in found]
+    right = [p.correct and p.answerable for p in found]
+    curve = risk_coverage(confidences, right)
+    table, error = reliability([min(1.0, max(0.0, c)) for c in confidences], right)
+    probability = make_offline(pipeline.settings, pipeline.embedder.model_name).reader is not None
+    return {
+        "aurc": area_under_risk_coverage(curve),
+        "curve": [[round(c, 4), round(r, 4)] for c, r in curve],
+        "ece": error if probability else None,
+        "reliability": [[round(c, 4), round(a, 4), n] for c, a, n in table] if probability else [],
+        "n": len(found),
+    }
 
 
 def check_thresholds(summary: dict[str, Any], thresholds: dict[str, dict[str, float]]) -> list[str]:

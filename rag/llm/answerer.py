@@ -14,6 +14,7 @@ from typing import Any
 from rag.answer.followup import condense_offline, turns
 from rag.answer.offline import OfflineAnswerer
 from rag.answer.protocol import Question
+from rag.answer.reading import read
 from rag.answer.snapshot import IndexSnapshot
 from rag.citations import cite, still_in_files
 from rag.errors import LLMUnavailableError
@@ -22,6 +23,7 @@ from rag.llm.client import REFUSAL_TOKEN, LLMClient, strip_reasoning, visible
 from rag.llm.grounding import Passage, ground, normalise_markers, render_passages
 from rag.models import Answer, Done, Event, Notice, TextDelta
 from rag.prompts import fill
+from rag.reader.model import Reader
 
 
 def condense(llm: LLMClient, question: str, history: Sequence[Any], deadline: float) -> str:
@@ -97,10 +99,14 @@ def is_refusal(reply: str, numbers: Sequence[int]) -> bool:
     return bool(refusals) and (refusals[0] or (any(refusals) and not _MARKER.search(text)))
 
 
-def passages_for(snapshot: IndexSnapshot, question: Question, query: str) -> list[Passage]:
-    """The top-k evidence sentences, each widened to its neighbours, numbered from 1."""
-    ranked = snapshot.evidence(query, question.where)[: question.k]
-    return [Passage(n, ev.chunk, tuple(snapshot.window(ev.chunk))) for n, ev in enumerate(ranked, 1)]
+def passages_for(
+    snapshot: IndexSnapshot, question: Question, query: str, reader: Reader | None = None
+) -> list[Passage]:
+    """The top-k evidence sentences (reranked by the reader, when there is one), each widened to its
+    neighbours, numbered from 1."""
+    scored = snapshot.evidence(query, question.where)
+    chunks = [r.chunk for r in read(reader, query, scored)] if reader is not None else [ev.chunk for ev in scored]
+    return [Passage(n, chunk, tuple(snapshot.window(chunk))) for n, chunk in enumerate(chunks[: question.k], 1)]
 
 
 class LLMAnswerer:
@@ -131,7 +137,7 @@ class LLMAnswerer:
             query = condense_offline(question.text, question.history)
             yield from self._offline(question, query, snapshot, fill("llm_unavailable", reason=str(exc)))
             return
-        passages = passages_for(snapshot, question, query)
+        passages = passages_for(snapshot, question, query, self.fallback.reader)
         received: list[str] = []
         try:
             for delta in stream_reply(llm, messages(query, passages), deadline, received):
@@ -166,6 +172,7 @@ class LLMAnswerer:
                     "text": grounded.text,
                     "citations": citations,
                     "refused": False,
+                    "outcome": "answer",
                     "unsupported": grounded.unsupported,
                 }
             )

@@ -1,0 +1,216 @@
+"""The reader: its input, its model file, what it changes in the offline answer, and its training data.
+
+No trained reader ships yet (docs/reader.md), so the answerer's use of it is tested with a
+scripted reader; the model file's checks are tested on files made here.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from rag.answer.calibration import ReaderThresholds, Thresholds
+from rag.answer.offline import OfflineAnswerer
+from rag.answer.protocol import Question as Asked
+from rag.errors import InputError, ModelFileError
+from rag.index.embedding import sha256_of
+from rag.reader.encoding import MAX_TOKENS, encode, load_tokenizer, token_span
+from rag.reader.examples import Question, check_files, label, split_articles
+from rag.reader.model import CARD_FILE, MODEL_FILE, TOKENIZER_PATH, Reader, Reading
+
+from conftest import SEEDS
+
+SENTENCE = "Rustem Umerov, Ukraine's defence minister, led its delegation in Istanbul."
+
+
+def test_pair_keeps_the_sentence_and_finds_the_answer_tokens() -> None:
+    tokenizer = load_tokenizer(str(TOKENIZER_PATH))
+    batch = encode(tokenizer, ["Who led Ukraine's delegation?"], [SENTENCE], [f"Talks began. {SENTENCE} It ended."])
+    first, last = batch.sentence_tokens[0]
+    span = token_span(batch, 0, (0, len("Rustem Umerov")))
+    assert span is not None and first == span[0] < span[1] < last
+    assert batch.token_type_ids[0, first] == 1 and batch.token_type_ids[0, 1] == 0
+
+
+def test_overlong_question_and_sentence_are_cut_not_refused() -> None:
+    question = "Who " + "really " * 400 + "led the delegation?"
+    sentence = "Rustem Umerov led it " + "and spoke at length " * 300 + "."
+    tokenizer = load_tokenizer(str(TOKENIZER_PATH))
+    batch = encode(tokenizer, [question, "Who?"], [sentence, SENTENCE], [sentence + " More.", ""])
+    assert batch.input_ids.shape[1] == MAX_TOKENS
+    assert batch.sentence_tokens[0][0] < batch.sentence_tokens[0][1]  # the sentence's start is kept
+    assert batch.attention_mask[1].sum() < MAX_TOKENS  # the short pair is padded, not cut
+
+
+def _model_folder(tmp_path: Path, content: bytes = b"not an onnx model") -> Path:
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    (folder / MODEL_FILE).write_bytes(content)
+    (folder / CARD_FILE).write_text(json.dumps({"sha256": sha256_of(folder / MODEL_FILE)}), encoding="utf-8")
+    return folder
+
+
+def test_a_missing_model_file_names_the_fix(tmp_path: Path) -> None:
+    folder = _model_folder(tmp_path)
+    (folder / MODEL_FILE).unlink()
+    with pytest.raises(ModelFileError, match=r"make train-reader.*RAG_READER=off"):
+        Reader(folder)
+
+
+def test_an_altered_model_file_fails_its_sha256(tmp_path: Path) -> None:
+    folder = _model_folder(tmp_path)
+    (folder / MODEL_FILE).write_bytes(b"not the model the card names")
+    with pytest.raises(ModelFileError, match="sha256"):
+        Reader(folder)
+
+
+def test_a_card_without_a_checksum_or_a_file_onnxruntime_cannot_read_is_refused(tmp_path: Path) -> None:
+    folder = _model_folder(tmp_path)
+    with pytest.raises(ModelFileError, match="cannot be loaded"):
+        Reader(folder)
+    (folder / CARD_FILE).write_text("{}", encoding="utf-8")
+    with pytest.raises(ModelFileError, match="card"):
+        Reader(folder)
+
+
+def test_rag_on_without_a_model_fails_at_start_in_one_line(
+    tmp_path: Path, index_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    import rag.reader.model
+    from rag.cli import main
+
+    monkeypatch.setattr(rag.reader.model, "READER_DIR", tmp_path / "no-reader")
+    env = {"RAG_SEEDS_DIR": str(SEEDS), "RAG_INDEX_DIR": str(index_dir), "RAG_READER": "on"}
+    result = CliRunner().invoke(main, ["ask", "Who led Ukraine's delegation?"], env=env)
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "make train-reader" in lines[0] and "RAG_READER=off" in lines[0]
+    off = CliRunner().invoke(main, ["ask", "Who led Ukraine's delegation?"], env={**env, "RAG_READER": "off"})
+    assert off.exit_code == 0 and "[1]" in off.output, off.output
+
+
+class ScriptedReader:
+    """A reader whose probabilities are given per sentence (by a word it contains), spans by a word too."""
+
+    def __init__(self, probabilities: dict[str, float], answer: str) -> None:
+        self.probabilities = probabilities
+        self.answer = answer
+        self.questions: list[str] = []
+
+    def read(self, question: str, sentences: Sequence[str], contexts: Sequence[str]) -> list[Reading]:
+        self.questions.append(question)
+        found = []
+        for sentence in sentences:
+            p = max((v for k, v in self.probabilities.items() if k in sentence), default=0.01)
+            at = sentence.find(self.answer)
+            found.append(Reading(p, (at, at + len(self.answer)) if at >= 0 else None, 0.9))
+        return found
+
+
+def _answer(pipeline, reader: ScriptedReader, question: str):
+    answerer = OfflineAnswerer(Thresholds.both(0.5), reader, ReaderThresholds(answer=0.8, passages=0.3))  # type: ignore[arg-type]
+    return answerer.answer(Asked(question, None, None, 5), question, pipeline.snapshot())
+
+
+def test_a_confident_reading_is_a_claim_of_the_sentence_s_own_words(pipeline) -> None:
+    answer = _answer(pipeline, ScriptedReader({"Umerov": 0.93}, "Rustem Umerov"), "Who led Ukraine's delegation?")
+    assert answer.outcome == "answer" and answer.claim == "Rustem Umerov" and answer.confidence == 0.93
+    assert answer.text.startswith("Rustem Umerov [1].\n\n") and "Umerov" in answer.citations[0].text
+    assert all("Umerov" in c.text for c in answer.citations)  # only quotes that state the claim
+    assert answer.sources[0].score == 0.93  # sources in the reader's order, with its probability
+
+
+def test_a_middling_reading_shows_passages_without_a_claim(pipeline) -> None:
+    answer = _answer(pipeline, ScriptedReader({"Umerov": 0.5}, "Rustem Umerov"), "Who led Ukraine's delegation?")
+    assert answer.outcome == "passages" and answer.claim is None and not answer.refused
+    assert answer.text.startswith("These passages may answer your question")
+    assert answer.citations and answer.confidence == 0.5
+    assert answer.confidence_label() == "confidence 50% (not sure: passages only)"
+
+
+def test_a_weak_reading_is_a_refusal_with_the_closest_passages(pipeline) -> None:
+    answer = _answer(pipeline, ScriptedReader({"Umerov": 0.1}, "Rustem Umerov"), "Who led Ukraine's delegation?")
+    assert answer.outcome == "refusal" and answer.refused and answer.claim is None
+    assert answer.text.startswith("The articles do not say") and answer.closest and not answer.citations
+
+
+class LastFirstReader(ScriptedReader):
+    """Rates the last sentence it is given (the evidence score's lowest) far above the rest."""
+
+    def read(self, question: str, sentences: Sequence[str], contexts: Sequence[str]) -> list[Reading]:
+        self.questions.append(question)
+        self.sentences = list(sentences)
+        return [Reading(0.99 if i == len(sentences) - 1 else 0.05, None, 0.0) for i in range(len(sentences))]
+
+
+def test_the_reader_picks_a_summary_s_sentences(pipeline) -> None:
+    reader = LastFirstReader({}, "")
+    answer = _answer(pipeline, reader, "Summarize the talks")
+    assert reader.questions == ["Summarize the talks"] and answer.outcome == "answer"
+    assert len(reader.sentences) > 1 and reader.sentences[-1] in [c.text for c in answer.citations]
+
+
+def test_reader_off_is_the_default_and_answers_with_the_evidence_score(pipeline) -> None:
+    assert pipeline.settings.reader == "off" and pipeline.answerer.reader is None
+    answer = pipeline.ask("Who headed the Russian delegation?")
+    assert answer.confidence is None and answer.outcome == "answer" and answer.claim and "Medinsky" in answer.claim
+    assert pipeline.ask("Who is the Pope?").outcome == "refusal"
+
+
+def _question(answerable: bool = True, answer: str | None = "Umerov", article: str = "a.txt") -> Question:
+    return Question("q1", article, "Who led it?", answerable, answer, (SENTENCE,) if answerable else (), "factoid")
+
+
+def test_labels_trust_only_what_the_annotators_checked() -> None:
+    raw = f"Intro. {SENTENCE} Outro."
+    at = raw.index(SENTENCE)
+    ranges = [(at, at + len(SENTENCE))]
+    q = _question()
+    assert label(q, "a.txt", at, at + len(SENTENCE), SENTENCE, ranges) == (1, (7, 13))
+    assert label(q, "a.txt", 0, 6, "Intro.", ranges) == (0, None)
+    # another article naming the answer may answer too: left out
+    assert label(q, "b.txt", 0, 40, "Umerov spoke later.", ranges) == (None, None)
+    assert label(q, "b.txt", 0, 40, "Rain fell.", ranges) == (0, None)
+    # an evidence sentence without the answer (a two-sentence question's other half): left out
+    assert label(_question(answer="Zelensky"), "a.txt", at, at + len(SENTENCE), SENTENCE, ranges) == (None, None)
+    unanswerable = _question(answerable=False, answer=None)
+    assert label(unanswerable, "a.txt", 0, 6, "Intro.", []) == (0, None)
+    assert label(unanswerable, "b.txt", 0, 6, "Other.", []) == (None, None)
+
+
+def test_split_is_by_article() -> None:
+    questions = [
+        Question(f"{a}_q{i}", f"{a}.txt", "Who?", True, "x", ("x",), "factoid") for a in range(50) for i in range(6)
+    ]
+    train, test = split_articles(questions)
+    assert not train & test and len(test) == 10 and len(train) == 40
+
+
+def test_training_refuses_data_the_checker_refuses(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "qa").mkdir(parents=True)
+    (data / "articles").mkdir()
+    (data / "articles" / "a.txt").write_text(f"Title\n2017/1/1\n\n{SENTENCE}\n", encoding="utf-8")
+    shutil.copy(Path(__file__).parent / "data" / "check_qa.py", data / "check_qa.py")
+    good = {
+        "id": "a_q1",
+        "article": "a.txt",
+        "question": "Who led it?",
+        "answerable": True,
+        "answer": "Umerov",
+        "evidence": [SENTENCE],
+        "kind": "factoid",
+        "history": [],
+    }
+    bad = {**good, "id": "a_q2", "answer": "Zelensky"}
+    (data / "qa" / "batch_1.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"batch_1.jsonl:2"):
+        check_files(data)
+    (data / "qa" / "batch_1.jsonl").write_text(json.dumps(good) + "\n", encoding="utf-8")
+    assert check_files(data) == [data / "qa" / "batch_1.jsonl"]
