@@ -262,9 +262,6 @@ class OfflineAnswerer:
         query, _ = corrected(query, snapshot.lexicon)
         if unknown_names(query, snapshot.lexicon):
             return -1.0
-        if self.reader is not None:
-            ranked = read(self.reader, query, snapshot.evidence(query))
-            return ranked[0].answers if ranked else -1.0
         usable = [ev for ev in snapshot.evidence(query) if quotable(ev)]
         return usable[0].score if usable else -1.0
 
