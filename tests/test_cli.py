@@ -253,9 +253,14 @@ def test_make_run_passes_port_and_host_to_rag_ui(tmp_path):
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     chosen = subprocess.run(
-        ["make", "-n", "run", "PORT=8123", "HOST=127.0.0.2"], cwd=SEEDS.parent, capture_output=True, text=True
+        ["make", "--no-print-directory", "-n", "run", "PORT=8123", "HOST=127.0.0.2"],
+        cwd=SEEDS.parent,
+        capture_output=True,
+        text=True,
     )
-    plain = subprocess.run(["make", "-n", "run"], cwd=SEEDS.parent, capture_output=True, text=True)
+    plain = subprocess.run(
+        ["make", "--no-print-directory", "-n", "run"], cwd=SEEDS.parent, capture_output=True, text=True
+    )
     assert chosen.returncode == 0 and plain.returncode == 0, chosen.stderr + plain.stderr
     assert chosen.stdout.splitlines()[-1] == ".venv/bin/rag ui --host 127.0.0.2 --port 8123"
     assert plain.stdout.splitlines()[-1].split() == [".venv/bin/rag", "ui"]
