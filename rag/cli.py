@@ -188,6 +188,12 @@ def _print_sources(citations: list[Any]) -> None:
 
 #: How a user of `rag ui` picks another port, named in the message for a port in use.
 UI_PORT_CHOICES = "--port, RAG_UI_PORT or `make run PORT=…`"
+#: Said at the start of `rag ui` and `rag serve` when they watch the seeds folder.
+WATCHING = "Watching {folder} for articles added, changed or removed (RAG_WATCH=off turns this off)."
+
+
+def _to_stderr(line: str) -> None:
+    click.echo(line, err=True)
 
 
 @main.command()
@@ -221,7 +227,10 @@ def ui(host: str | None, port: int | None, share: bool) -> None:
     pipeline = _pipeline()
     login = {"auth": (settings.ui_user, password)} if password else {}
     click.echo(f"Web chat on http://{host}:{port} ({pipeline.mode} mode). Ctrl+C stops it.")
-    launch(pipeline, host=host, port=port, share=share, quiet=True, **login)
+    watch = settings.watch == "on"
+    if watch:
+        click.echo(WATCHING.format(folder=settings.seeds_dir))
+    launch(pipeline, host=host, port=port, share=share, quiet=True, watch=watch, report=_to_stderr, **login)
 
 
 @main.command()
@@ -241,6 +250,8 @@ def serve(host: str, port: int) -> None:
             "'Authorization: Bearer <key>', or use --host 127.0.0.1."
         )
     from rag.serve import MODEL_PREFIX, build_app, run
+    from rag.uploads import BackgroundIndex
+    from rag.watch import watching
 
     sockets = listen(host, port)  # a port in use is one line now, before loading anything or saying "API on"
     pipeline = _pipeline()
@@ -250,7 +261,11 @@ def serve(host: str, port: int) -> None:
         f"OpenAI-compatible API on http://{host}:{port}/v1 (model {MODEL_PREFIX}{pipeline.mode}{keyed}). "
         "Ctrl+C stops it."
     )
-    run(build_app(pipeline, api_key), sockets)
+    watch = settings.watch == "on"
+    if watch:
+        click.echo(WATCHING.format(folder=settings.seeds_dir))
+    with watching(pipeline, BackgroundIndex(pipeline.index), _to_stderr, watch):
+        run(build_app(pipeline, api_key), sockets)
 
 
 @main.command("eval")

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         None, description="JSON Lines file of the chat's 👍/👎 feedback; unset: <index_dir>/feedback.jsonl."
     )
     upload_max_files: int = Field(20, ge=1, le=1000, description="Files accepted in one upload in the chat.")
+    watch: Literal["on", "off"] = Field(
+        "on",
+        description="on: `rag ui` and `rag serve` index articles added, changed or removed in the seeds folder "
+        "within seconds (rag/watch.py); off: only `rag index` and the chat's own uploads and removals do.",
+    )
 
     @field_validator(
         "chroma_host",

@@ -6,7 +6,7 @@ import datetime
 import html
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from rag.models import Answer, Chunk, Citation, Done, TextDelta
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.uploads import BackgroundIndex, remove_article, save_uploads
+from rag.watch import FolderWatcher, watching
 from ui.render import (
     DERIVED_MARK,
     answer_message,
@@ -222,12 +223,20 @@ def send_correction(pipeline: Pipeline, records: dict[str, Any], pending: str | 
     return "", f"{saved}, thank you. `rag feedback export` turns corrections into gold questions."
 
 
-class Articles:
-    """Adding and removing articles from the page, with one background refresh for all pages."""
+#: Seconds between a page's checks for a change the folder watcher noticed.
+WATCH_POLL_SECONDS = 2.0
 
-    def __init__(self, pipeline: Pipeline) -> None:
+
+class Articles:
+    """Adding and removing articles from the page, with one background refresh for all pages
+    (`job`, shared with the folder watcher when there is one)."""
+
+    def __init__(
+        self, pipeline: Pipeline, job: BackgroundIndex | None = None, watcher: FolderWatcher | None = None
+    ) -> None:
         self.pipeline = pipeline
-        self.job = BackgroundIndex(pipeline.index)
+        self.job = job or BackgroundIndex(pipeline.index)
+        self.watcher = watcher
 
     def upload(self, files: list[str] | None) -> tuple[str, None, gr.Timer]:
         """Save the uploaded files that pass the checks, then refresh the index in the background."""
@@ -275,18 +284,31 @@ class Articles:
     def opened(self, chosen: list[str]) -> tuple[Any, ...]:
         """What a newly opened (or reloaded) page shows: the lists as they are now, and the refresh line
         only while a refresh runs; a finished one was news to the page that asked for it, not to this one."""
-        shown, *rest = self.tick(chosen)
-        return ("" if not self.job.status().running else shown, *rest)
+        shown, *rest, folder = self.tick(chosen)
+        running = self.job.status().running
+        watched = self.watcher is not None and self.watcher.busy
+        return ("" if not running else shown, *rest, folder if watched else "")
+
+    def noticed(self, seen: int) -> tuple[int, Any]:
+        """For the page's slow timer: (changes seen, progress timer), the timer started when the
+        folder watcher noticed a change (or finished its refresh) since the page last looked."""
+        changes = self.watcher.changes if self.watcher is not None else 0
+        return changes, gr.Timer(active=True) if changes != seen else gr.update()
 
     def tick(self, chosen: list[str]) -> tuple[Any, ...]:
         """Progress while a refresh runs; once it is done, every list that names articles.
 
-        Returns (status, timer, header, article list, remove choices, article filter, from date, to date).
+        Returns (status, timer, header, article list, remove choices, article filter, from date, to date,
+        folder status).
         """
         status = self.job.status()
         shown = index_status_html(status.running, status.done, status.total, status.message)
+        folder = ""
+        if self.watcher is not None:
+            busy = self.watcher.busy and status.running
+            folder = index_status_html(busy, status.done, status.total, self.watcher.message(status))
         if status.running:
-            return (shown, gr.Timer(active=True), *[gr.update()] * 6)
+            return (shown, gr.Timer(active=True), *[gr.update()] * 6, folder)
         articles = self.pipeline.articles()
         sentences = self.pipeline.snapshot().sentence_counts()
         sources = [a.source for a in articles]
@@ -300,6 +322,7 @@ class Articles:
             gr.update(choices=_labels(articles), value=[c for c in chosen or [] if c in sources]),
             gr.update(choices=dates),
             gr.update(choices=dates),
+            folder,
         )
 
 
@@ -323,18 +346,24 @@ MANAGE_OFF = (
 )
 
 
-def build_app(pipeline: Pipeline, manage: bool = False) -> gr.Blocks:
-    """The chat page; `manage` adds uploading and removing articles (loopback or password only)."""
+def build_app(
+    pipeline: Pipeline, manage: bool = False, job: BackgroundIndex | None = None, watcher: FolderWatcher | None = None
+) -> gr.Blocks:
+    """The chat page; `manage` adds uploading and removing articles (loopback or password only),
+    and with a `watcher` (sharing `job`) the line under the header that says what changed in
+    the seeds folder and how its refresh goes. `rag ui` always manages: it refuses to open the
+    chat to other machines without a password."""
     articles = pipeline.articles()
     dates = sorted({a.date for a in articles if a.date})
     sentences = pipeline.snapshot().sentence_counts()
-    panel = Articles(pipeline)
+    panel = Articles(pipeline, job, watcher)
     with gr.Blocks(title="News Q&A", analytics_enabled=False) as app:
         turns = gr.State([])
         citations = gr.State([])
         records = gr.State({})
         pending = gr.State(None)
         heading = gr.Markdown(header(pipeline, len(articles)), elem_id="header")
+        folder_status = gr.HTML(elem_id="folder-status", visible=manage and watcher is not None)
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -453,9 +482,14 @@ def build_app(pipeline: Pipeline, manage: bool = False) -> gr.Blocks:
             )
             kept.click(lambda: (gr.Group(visible=False), None), None, [confirm_box, awaiting], api_visibility="private")
             reindex.click(panel.reindex, None, timer, api_visibility="private")
-            listed = [index_status, timer, heading, table, doomed, chosen, date_from, date_to]
+            listed = [index_status, timer, heading, table, doomed, chosen, date_from, date_to, folder_status]
             timer.tick(panel.tick, chosen, listed, show_progress="hidden", api_visibility="private")
             app.load(panel.opened, chosen, listed, show_progress="hidden", api_visibility="private")
+            if watcher is not None:
+                seen = gr.State(0)
+                watch_timer = gr.Timer(WATCH_POLL_SECONDS)
+                watch_timer.tick(panel.noticed, seen, [seen, timer], show_progress="hidden", api_visibility="private")
+                app.load(lambda: watcher.changes, None, seen, api_visibility="private")
     return app
 
 
@@ -464,19 +498,30 @@ def can_manage(host: str, share: bool, auth: bool) -> bool:
     return auth or (not share and is_loopback(host))
 
 
-def launch(pipeline: Pipeline, host: str = "127.0.0.1", port: int = 7860, share: bool = False, **kwargs: Any) -> Any:
-    """Serve the chat; no share link and no analytics unless asked."""
-    app = build_app(pipeline, manage=can_manage(host, share, bool(kwargs.get("auth"))))
-    app.queue(default_concurrency_limit=16)
-    theme = gr.themes.Default(font=SYSTEM_FONT, font_mono=["ui-monospace", "monospace"])
-    kwargs.setdefault("max_file_size", 10 * MAX_FILE_BYTES)  # bigger files are refused before they reach disk
-    return app.launch(
-        server_name=host,
-        server_port=port,
-        share=share,
-        theme=theme,
-        css=CSS,
-        footer_links=[],
-        show_error=False,
-        **kwargs,
-    )
+def launch(
+    pipeline: Pipeline,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    share: bool = False,
+    watch: bool = False,
+    report: Callable[[str], None] = log.info,
+    **kwargs: Any,
+) -> Any:
+    """Serve the chat; no share link and no analytics unless asked. With `watch`, the seeds folder
+    is watched while the chat runs (`rag.watch`), each finished refresh told to `report`."""
+    job = BackgroundIndex(pipeline.index)
+    with watching(pipeline, job, report, watch) as watcher:
+        app = build_app(pipeline, can_manage(host, share, bool(kwargs.get("auth"))), job, watcher)
+        app.queue(default_concurrency_limit=16)
+        theme = gr.themes.Default(font=SYSTEM_FONT, font_mono=["ui-monospace", "monospace"])
+        kwargs.setdefault("max_file_size", 10 * MAX_FILE_BYTES)  # bigger files are refused before they reach disk
+        return app.launch(
+            server_name=host,
+            server_port=port,
+            share=share,
+            theme=theme,
+            css=CSS,
+            footer_links=[],
+            show_error=False,
+            **kwargs,
+        )
