@@ -222,14 +222,21 @@ class FolderWatcher:
         return found
 
     def _indexed(self) -> dict[str, str] | None:
-        """{file name: sha256} of the live version; None when it cannot be read (everything counts as changed)."""
+        """{file name: content key} of the live version; None when it cannot be read (everything counts
+        as changed). A file of many articles (an export, a mailbox) is indexed as FILE#1, FILE#2…, each
+        under the file's key; "?" stands for keys that differ, which no file's hash equals."""
         store = self.pipeline.store
         try:
             with store.reading():
-                return store.complete_files(store.active())
+                articles = store.complete_files(store.active())
         except Exception as exc:  # no index yet, a server away: the refresh says what is wrong
             log.info("cannot read the index to compare the folder with (%s)", exc)
             return None
+        files: dict[str, str] = {}
+        for name, key in articles.items():
+            file = file_of(name)
+            files[file] = key if files.get(file, key) == key else "?"
+        return files
 
     def _on_disk(self, path: Path, rel: str) -> dict[str, str | None]:
         """{file name: sha256 of its bytes, None when it cannot be read} at or under `path`."""
@@ -266,6 +273,12 @@ def _sha256(path: Path) -> str | None:
             return hashlib.file_digest(data, "sha256").hexdigest()
     except OSError:  # vanished, unreadable, not a regular file: the refresh says which
         return None
+
+
+def file_of(name: str) -> str:
+    """The file an indexed article comes from: "export.csv" for "export.csv#12", else the name itself."""
+    file, mark, number = name.rpartition("#")
+    return file if mark and file and number.isdigit() and not number.startswith("0") else name
 
 
 def describe_changes(found: dict[str, str]) -> str:
