@@ -1,10 +1,13 @@
-"""Citations that verify: every quote is an exact slice of the article file."""
+"""Citations that verify: every quote is an exact slice of the article file, or of the text
+extracted from it (PDF, Word, e-mail, feeds, exports: `rag.index.extracted`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
+from rag.index.extracted import ExtractedText, split_name
+from rag.index.formats import HEAD_BYTES, NotReadable, detect, looks_like_export, stored_article
 from rag.index.parsing import clean_text
 from rag.models import Chunk, Citation
 
@@ -20,6 +23,7 @@ def cite(number: int, chunk: Chunk, raw: str) -> Citation:
         end=chunk.end,
         title=chunk.title,
         date=chunk.date,
+        where=raw.place(chunk.start) if isinstance(raw, ExtractedText) else None,
     )
 
 
@@ -33,14 +37,27 @@ def safe_path(seeds_dir: Path, source: str) -> Path | None:
 
 
 def read_source(seeds_dir: Path, source: str) -> str | None:
-    """The text of a source file, or None when it is outside the seeds folder or unreadable."""
+    """The text of an article as it is now, or None when it is outside the seeds folder, unreadable
+    or gone: a text file's text, or the text extracted from the file's current content
+    (`ExtractedText`, for an article named FILE#N or a file of another format)."""
     path = safe_path(seeds_dir, source)
+    number: int | None = None
     if path is None:
-        return None
+        file, number = split_name(source)
+        path = safe_path(seeds_dir, file) if number is not None else None
+        if path is None:
+            return None
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        with path.open("rb") as handle:
+            form = detect(path, handle.read(HEAD_BYTES))
+        if form is not None:
+            return stored_article(seeds_dir, path, number or 1)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, NotReadable):
         return None
+    if looks_like_export(text):
+        return stored_article(seeds_dir, path, number, text) if number is not None else None
+    return text if number is None else None
 
 
 def verify(citation: Citation, seeds_dir: Path) -> bool:

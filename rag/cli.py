@@ -183,7 +183,7 @@ def _print_sources(citations: list[Any]) -> None:
     for c in citations:
         dated = f", {c.date}" if c.date else ""
         titled = f" — {c.title}" if c.title else ""
-        click.echo(f"[{c.number}] {c.source}{dated}{titled}\n    “{c.text}”")
+        click.echo(f"[{c.number}] {c.place}{dated}{titled}\n    “{c.text}”")
 
 
 #: How a user of `rag ui` picks another port, named in the message for a port in use.

@@ -45,6 +45,23 @@ class Citation(BaseModel):
     end: int
     title: str | None = None
     date: str | None = None
+    where: str | None = Field(
+        None,
+        description="Where in its file the quote is, for a file that is not plain text: 'page 3' of a PDF, "
+        "'row 12' of a CSV export, 'item 4' of a feed, 'message 2' of a mailbox. Offsets then index the text "
+        "extracted from the file, which `rag index` keeps.",
+    )
+
+    @property
+    def file(self) -> str:
+        """The file the quote is from: `source` without the '#N' that numbers one of a file's many articles."""
+        stem, hash_sign, number = self.source.rpartition("#")
+        return stem if self.where and hash_sign and number.isdigit() else self.source
+
+    @property
+    def place(self) -> str:
+        """The file and where in it, as shown beside a quote: 'exports/news.csv, row 12' (a text file: its name)."""
+        return f"{self.file}, {self.where}" if self.where else self.source
 
 
 class Answer(BaseModel):

@@ -25,6 +25,7 @@ from rag.answer.protocol import Answerer, Question, clean_k, clean_question
 from rag.answer.snapshot import IndexSnapshot
 from rag.answer.version_files import VersionFilesCache
 from rag.errors import IndexNotReadyError
+from rag.index.extracted import register as register_extracted
 from rag.index.refresh import Part, Progress, refresh
 from rag.index.store import IndexStore, RefreshSummary, make_client
 from rag.models import Answer, Chunk, Done, Event, final_answer
@@ -74,6 +75,8 @@ class Pipeline:
         #: the foreground, so the error reaches the person asking instead of a thread.
         self._building_failed: str | None = None
         self.version_files = VersionFilesCache(settings.index_dir / "keyword-index")
+        # quotes from PDFs, exports… are checked against the text this index extracted (rag.index.extracted)
+        register_extracted(settings.seeds_dir, settings.index_dir, settings.columns)
 
     @property
     def seeds_dir(self) -> Path:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from rag.errors import SettingsError
+
+if TYPE_CHECKING:
+    from rag.index.columns import Columns
 
 #: Placeholder key for OpenAI-compatible servers that need none (Ollama, vLLM, llama.cpp).
 PLACEHOLDER_API_KEY = "not-needed"
@@ -34,6 +37,11 @@ class Settings(BaseSettings):
 
     seeds_dir: Path = Field(Path("seeds"), description="Folder of articles: text, Markdown or saved web pages.")
     index_dir: Path = Field(Path("index"), description="Embedded Chroma store folder.")
+    export_columns: str = Field(
+        "",
+        description="Columns of CSV/TSV/JSON Lines exports that hold each article's fields when their names "
+        "are not the usual ones, as ROLE=COLUMN pairs (roles: title, date, url, text), e.g. text=story,title=hed.",
+    )
     collection: str = Field("articles", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$")
     top_k: int = Field(5, ge=1, le=50, description="Sources returned per question.")
     max_question_chars: int = Field(2000, ge=10, le=100_000)
@@ -122,6 +130,21 @@ class Settings(BaseSettings):
                     "http://localhost:3000 (or * for any origin)"
                 )
         return value
+
+    @field_validator("export_columns")
+    @classmethod
+    def _columns_are_pairs(cls, value: str) -> str:
+        from rag.index.columns import Columns
+
+        Columns.parse(value)
+        return value
+
+    @property
+    def columns(self) -> Columns:
+        """RAG_EXPORT_COLUMNS, read (`rag.index.columns`)."""
+        from rag.index.columns import Columns
+
+        return Columns.parse(self.export_columns)
 
     @field_validator("seeds_dir", "index_dir", mode="before")
     @classmethod

@@ -4,8 +4,9 @@ An upload comes from a browser, so its name and bytes are hostile until checked.
 base name is kept, reduced to a small alphabet (no path, no control characters, no hidden
 file), and the file lands directly in the seeds folder or not at all: it is written to a
 hidden temporary file (which the index scan ignores) and linked to its final name, which
-fails rather than overwrites. The text checks are `read_article`'s own, so a file the chat
-accepts is a file `rag index` indexes. Re-indexing runs in one background thread
+fails rather than overwrites. The checks are `rag index`'s own (`read_article` for text, the
+format's reader for a PDF, Word file, e-mail, feed or export), so a file the chat accepts is
+a file `rag index` indexes. Re-indexing runs in one background thread
 (`BackgroundIndex`) while questions keep using the published version.
 """
 
@@ -22,12 +23,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.index.columns import Columns
+from rag.index.extracted import split_name
+from rag.index.formats import EXTENSIONS as READER_EXTENSIONS
+from rag.index.formats import HEAD_BYTES, NotReadable, Unreadable, detect
 from rag.index.ingest import MAX_FILE_BYTES, read_article
 
 log = logging.getLogger(__name__)
 
-#: File types the chat accepts: text, Markdown and pages saved from a browser (`rag.index.html_pages`).
-EXTENSIONS = (".txt", ".md", ".html", ".htm")
+#: File types the chat accepts: text, Markdown and pages saved from a browser (`rag.index.html_pages`),
+#: and the formats read by a reader module (`rag.index.formats`): PDF, Word, e-mail, feeds, exports.
+EXTENSIONS = (".txt", ".md", ".html", ".htm", *READER_EXTENSIONS)
+#: Largest PDF, Word file, mailbox or export accepted in one upload (text files: `max_bytes`).
+MAX_DOCUMENT_BYTES = 50_000_000
 #: Files per upload: a news folder grows by a few articles at a time, not by thousands.
 MAX_FILES = 20
 #: Longest stored name stem; long enough for a headline, short enough for every file system.
@@ -72,20 +80,53 @@ def safe_name(original: str) -> str | None:
     return f"{stem}.{ext.lower()}"
 
 
-def check_upload(original: str, path: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[str, bytes] | str:
+def check_upload(
+    original: str, path: Path, max_bytes: int = MAX_FILE_BYTES, columns: Columns | None = None
+) -> tuple[str, bytes] | str:
     """(stored name, bytes) for an acceptable upload, or the reason it is refused."""
     name = safe_name(original)
     if name is None:
         kinds = ", ".join(EXTENSIONS)
-        return f"only text files, Markdown and saved web pages can be added (the name must end in {kinds})"
+        return (
+            "only text, Markdown, saved web pages, PDF, Word, e-mail, feed and export files can be added "
+            f"(the name must end in {kinds})"
+        )
+    try:
+        with path.open("rb") as handle:
+            form = detect(Path(name), handle.read(HEAD_BYTES))
+        if form is not None:
+            return _check_document(name, path, form, columns or Columns())
+    except NotReadable as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc.__class__.__name__})"
     outcome = read_article(path, max_bytes)
     if isinstance(outcome, str):
         return outcome
     return name, outcome[0].encode("utf-8")
 
 
+def _check_document(name: str, path: Path, form: Any, columns: Columns) -> tuple[str, bytes] | str:
+    """A file of a reader module's format is accepted when its reader finds an article in it."""
+    size = path.stat().st_size
+    if size > MAX_DOCUMENT_BYTES:
+        return f"too large ({size:,} bytes; the limit is {MAX_DOCUMENT_BYTES:,})"
+    try:
+        form.read(path, columns)
+    except Unreadable as exc:
+        return str(exc)
+    except Exception as exc:  # a reader library failing on a hostile file: refuse it, keep the chat
+        log.warning("checking upload %s failed", name, exc_info=True)
+        return f"{form.name} file could not be read ({exc.__class__.__name__})"
+    return name, path.read_bytes()
+
+
 def save_uploads(
-    seeds_dir: Path, uploads: Sequence[tuple[str, Path]], max_files: int = MAX_FILES, max_bytes: int = MAX_FILE_BYTES
+    seeds_dir: Path,
+    uploads: Sequence[tuple[str, Path]],
+    max_files: int = MAX_FILES,
+    max_bytes: int = MAX_FILE_BYTES,
+    columns: Columns | None = None,
 ) -> UploadReport:
     """Check each (original name, uploaded file) and store the good ones in `seeds_dir`.
 
@@ -102,7 +143,7 @@ def save_uploads(
     root.mkdir(parents=True, exist_ok=True)
     for original, path in uploads:
         shown = _printable(original)
-        checked = check_upload(original, Path(path), max_bytes)
+        checked = check_upload(original, Path(path), max_bytes, columns)
         if isinstance(checked, str):
             report.refuse(shown, checked)
             continue
@@ -174,6 +215,11 @@ def remove_article(seeds_dir: Path, source: str, indexed: Sequence[str]) -> str:
         return f"{_printable(source)} is not an indexed article."
     root = seeds_dir.resolve()
     path = root / source
+    file, number = split_name(source)
+    if number is not None and not path.exists() and (root / file).is_file():
+        return (
+            f"{_printable(source)} is one of the articles in {_printable(file)}: remove that file to remove them all."
+        )
     if path.is_symlink() or not path.is_file() or root not in path.resolve().parents:
         return f"{_printable(source)} is not a file in the seeds folder."
     path.unlink(missing_ok=True)  # two pages removing it at once: both see it gone

@@ -20,7 +20,7 @@ from rag.index.ingest import MAX_FILE_BYTES
 from rag.models import Answer, Chunk, Citation, Done, TextDelta
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from rag.uploads import BackgroundIndex, remove_article, save_uploads
+from rag.uploads import MAX_DOCUMENT_BYTES, BackgroundIndex, remove_article, save_uploads
 from rag.watch import FolderWatcher, watching
 from ui.render import (
     DERIVED_MARK,
@@ -242,7 +242,10 @@ class Articles:
         """Save the uploaded files that pass the checks, then refresh the index in the background."""
         paths = [Path(f) for f in files or []]
         report = save_uploads(
-            self.pipeline.seeds_dir, [(p.name, p) for p in paths], self.pipeline.settings.upload_max_files
+            self.pipeline.seeds_dir,
+            [(p.name, p) for p in paths],
+            self.pipeline.settings.upload_max_files,
+            columns=self.pipeline.settings.columns,
         )
         for path in paths:  # Gradio's copy is no longer needed, whatever the outcome
             path.unlink(missing_ok=True)
@@ -414,8 +417,9 @@ def build_app(
                     table = gr.HTML(articles_html(articles, sentences), elem_id="article-list")
                     if manage:
                         upload = gr.File(
-                            label="Add articles: .txt, .md or saved web pages (.html), "
-                            f"up to {MAX_FILE_BYTES // 1_000_000} MB each, "
+                            label="Add articles: .txt, .md, saved web pages (.html), .pdf, .docx, .eml, .mbox, "
+                            f"feeds (.rss, .atom, .xml) or exports (.csv, .tsv, .jsonl); text up to "
+                            f"{MAX_FILE_BYTES // 1_000_000} MB each, other files {MAX_DOCUMENT_BYTES // 1_000_000} MB, "
                             f"{pipeline.settings.upload_max_files} at a time",
                             file_count="multiple",
                             elem_id="upload",

@@ -57,7 +57,7 @@ def excerpt(citation: Citation, raw: str | None) -> str:
 
 
 def source_line(citation: Citation) -> str:
-    parts = [f"<code>{html.escape(citation.source)}</code>"]
+    parts = [f"<code>{html.escape(citation.place)}</code>"]
     if citation.title:
         parts.append(f"<em>{html.escape(citation.title)}</em>")
     parts.append(html.escape(citation.date or "undated"))

@@ -11,7 +11,8 @@ Three forms, because clients differ in what they keep:
   which every client shows, since it is text. A request option or a setting turns it off.
 
 An article's URL is the one its file gives (a front-matter `url`, an "Original url:" line,
-a saved page's canonical link), read with the indexer's parser. An article without one is
+a saved page's canonical link, a feed item's link, an export row's url column), read with the
+indexer's parser. An article without one is
 referred to by its file name in the seeds folder.
 """
 
@@ -46,10 +47,11 @@ class ArticleLinks:
         return self._parsed_url(source) or source
 
     def _parsed_url(self, source: str) -> str | None:
-        from rag.index.ingest import read_article
+        from rag.citations import read_source
+        from rag.index.extracted import split_name
         from rag.index.parsing import parse_article
 
-        path = safe_path(self.seeds_dir, source)
+        path = safe_path(self.seeds_dir, source) or safe_path(self.seeds_dir, split_name(source)[0])
         if path is None:
             return None
         try:
@@ -61,8 +63,8 @@ class ArticleLinks:
             known = self._found.get(source)
         if known is not None and known[0] == version:
             return known[1]
-        read = read_article(path)
-        url = parse_article(read[0]).url if isinstance(read, tuple) else None
+        raw = read_source(self.seeds_dir, source)  # an article of an export or feed has its own link
+        url = parse_article(raw).url if raw is not None else None
         with self._lock:
             self._found[source] = (version, url)
         return url

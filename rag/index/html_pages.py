@@ -299,3 +299,13 @@ class _PageReader(HTMLParser):
             if value and value.strip():
                 return clean_text(value)
         return None
+
+
+def html_paragraphs(markup: str) -> list[str]:
+    """The readable paragraphs of an HTML page or fragment (an e-mail's or a feed item's body), as text.
+
+    Menus, scripts and other left-out elements are dropped as for a saved page."""
+    reader = _PageReader(markup)
+    reader.feed(markup)
+    reader.close()
+    return [p.text for p in reader.paragraphs if p.skipped_in is None and p.text]

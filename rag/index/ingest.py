@@ -1,25 +1,45 @@
-"""Find the article files in the seeds folder and read the ones that are text.
+"""Find the article files in the seeds folder and read their articles.
 
 A folder of real files has junk in it. Every file we cannot use is named with the reason,
 and the rest are still indexed: one bad file must never cost the user the whole index.
+Text files are read as they are; PDF, Word, e-mail, feeds and exports go through their
+reader (`rag.index.formats`), one file giving one article or many.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import SettingsError
+from rag.index.columns import Columns
+from rag.index.extracted import ExtractedStore, Unreadable, article_name, file_sha256
+from rag.index.formats import (
+    HEAD_BYTES,
+    NotReadable,
+    content_key,
+    detect,
+    extract,
+    extract_text_export,
+    looks_like_export,
+)
+
+log = logging.getLogger(__name__)
 
 #: Files larger than this are skipped: news articles are kilobytes, and a huge file would
 #: stall indexing for minutes while adding nothing a person asks about.
 MAX_FILE_BYTES = 2_000_000
+#: Notes on left-out parts listed per file (a bad row, an empty item); the rest are counted.
+MAX_NOTES = 5
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One readable article: its name relative to the seeds folder and its exact text."""
+    """One readable article: its name (the file's relative to the seeds folder, or FILE#N for one
+    of a file's many articles), its exact text (`ExtractedText` for a format read by a reader
+    module) and the hash its file's content is known by."""
 
     name: str
     raw: str
@@ -34,7 +54,12 @@ class Scan:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def scan_folder(seeds_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> Scan:
+def scan_folder(
+    seeds_dir: Path,
+    max_bytes: int = MAX_FILE_BYTES,
+    columns: Columns | None = None,
+    store: ExtractedStore | None = None,
+) -> Scan:
     """Read every regular file under `seeds_dir`, recursing into subfolders.
 
     Hidden files and folders are ignored, as git and file managers do (.DS_Store, a .git
@@ -42,6 +67,8 @@ def scan_folder(seeds_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> Scan:
     named with the reason: symbolic links are not followed (they could point anywhere on the
     machine), and files that are not UTF-8 text are skipped, since a quote's offsets must
     verify against `read_text(encoding="utf-8")`, which a guessed encoding would break.
+    Files of the other formats are extracted (into `store`, when given, once per content)
+    with the export column names `columns`.
     """
     scan = Scan()
     root = seeds_dir.resolve()
@@ -54,12 +81,63 @@ def scan_folder(seeds_dir: Path, max_bytes: int = MAX_FILE_BYTES) -> Scan:
         if reason is not None:
             scan.skipped.append((name.encode("utf-8", "replace").decode("utf-8"), reason))
             continue
-        outcome = read_article(path, max_bytes)
+        outcome = read_file(path, name, max_bytes, columns or Columns(), store)
         if isinstance(outcome, str):
             scan.skipped.append((name, outcome))
         else:
-            scan.files.append(SourceFile(name=name, raw=outcome[0], sha256=outcome[1]))
+            scan.files.extend(outcome[0])
+            scan.skipped.extend(outcome[1])
     return scan
+
+
+def read_file(
+    path: Path, name: str, max_bytes: int, columns: Columns, store: ExtractedStore | None
+) -> tuple[list[SourceFile], list[tuple[str, str]]] | str:
+    """The articles of one file and notes on parts left out, or the reason the file is skipped."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+        form = detect(path, head)
+    except NotReadable as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc.__class__.__name__})"
+    if form is None:
+        outcome = read_article(path, max_bytes)
+        if isinstance(outcome, str):
+            return outcome
+        text, sha = outcome
+        if not looks_like_export(text):
+            return [SourceFile(name=name, raw=text, sha256=sha)], []
+        key = content_key(sha, columns)
+        what = "text export"
+        try:
+            extraction = extract_text_export(text, key, store)
+        except Unreadable as exc:
+            return str(exc)
+    else:
+        what = form.name
+        try:
+            size = path.stat().st_size
+            if size > form.max_bytes:
+                return f"too large ({size:,} bytes; the limit is {form.max_bytes:,})"
+            key = content_key(file_sha256(path), columns)
+            extraction = extract(path, form, key, columns, store)
+        except Unreadable as exc:
+            return str(exc)
+        except OSError as exc:
+            return f"unreadable ({exc.strerror or exc.__class__.__name__})"
+        except Exception as exc:  # a reader library failing on a strange file must not stop the scan
+            log.warning("reading %s failed", name, exc_info=True)
+            return f"{what} file could not be read ({exc.__class__.__name__}: {exc})"
+    files = [
+        SourceFile(name=article_name(name, number, extraction.many), raw=article, sha256=key)
+        for number, article in enumerate(extraction.articles, 1)
+    ]
+    notes = [(f"{name} ({where})", why) for where, why in extraction.notes[:MAX_NOTES]]
+    if len(extraction.notes) > MAX_NOTES:
+        notes.append((name, f"{len(extraction.notes) - MAX_NOTES:,} more parts left out"))
+    return files, notes
 
 
 def _unusable(path: Path, name: str) -> str | None:

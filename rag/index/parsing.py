@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import re
 
+from rag.index.extracted import ExtractedText
 from rag.index.html_pages import is_html_page, parse_html_page
 from rag.index.lines import URL_LINE, ParsedArticle, clean_text, field_date, read_lines
 
@@ -80,7 +81,16 @@ def _text_field(fields: dict[str, object], *keys: str) -> str:
 
 
 def parse_article(raw: str) -> ParsedArticle:
-    """Split a raw article into metadata and body paragraph ranges (a saved web page too)."""
+    """Split a raw article into metadata and body paragraph ranges (a saved web page too).
+
+    Text a reader module extracted (`ExtractedText`) starts from the headline, date and link its
+    format gave (a feed item's title, a CSV row's date column), and its lines are sorted as a
+    text file's are.
+    """
+    if isinstance(raw, ExtractedText):
+        art = ParsedArticle(title=raw.headline, date=raw.published, url=raw.link)
+        read_lines(raw, _lines(raw, 0), art)
+        return art
     if is_html_page(raw):
         return parse_html_page(raw)
     art = ParsedArticle()

@@ -21,6 +21,7 @@ from typing import Any
 
 from rag.errors import InputError, RagError, SettingsError
 from rag.index.chunking import ChunkRecord, sentences
+from rag.index.extracted import register
 from rag.index.ingest import SourceFile, scan_folder
 from rag.index.parsing import ParsedArticle, day_number, parse_article
 from rag.index.store import IndexLock, IndexStore, RefreshSummary, writing_order
@@ -95,7 +96,8 @@ def refresh(
     if part is not None and not settings.server_mode:
         raise SettingsError("`rag index --part` needs a Chroma server all machines write to: set RAG_CHROMA_HOST.")
     with IndexLock(settings, f"-part{part.number}" if part else ""):
-        scan = scan_folder(settings.seeds_dir)
+        extracted = register(settings.seeds_dir, settings.index_dir, settings.columns)
+        scan = scan_folder(settings.seeds_dir, columns=settings.columns, store=extracted)
         summary = RefreshSummary(skipped=scan.skipped, published=part is None)
         old = None
         old_hashes: dict[str, str] = {}
@@ -139,6 +141,7 @@ def refresh(
             if prepare is not None:
                 prepare(target)
             store.publish(target)
+            extracted.prune({f.sha256 for f in scan.files})
         summary.collection = target.name
         summary.chunks = target.count()
         summary.seconds = time.perf_counter() - started
@@ -205,7 +208,8 @@ def left_out(settings: Settings) -> dict[str, ParsedArticle]:
     `dropped` lines with why (for `rag index --verbose`), and its `paragraphs`, empty when
     nothing of the file is left to index."""
     found = {}
-    for file in scan_folder(settings.seeds_dir).files:
+    store = register(settings.seeds_dir, settings.index_dir, settings.columns)
+    for file in scan_folder(settings.seeds_dir, columns=settings.columns, store=store).files:
         article = parse_article(file.raw)
         if article.dropped:
             found[file.name] = article

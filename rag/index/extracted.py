@@ -1,0 +1,238 @@
+"""The text read out of files whose bytes are not their text (PDF, Word, e-mail, feeds, exports).
+
+A quote from a text file is checked against the file itself. A PDF's or a CSV row's text is
+what a reader module made of the file, so that text is kept: once per file content hash, in
+`<index_dir>/extracted/`, and quotes are checked against it. A file that changes has a new
+hash, is read again, and a quote from its old text no longer matches: it is refused as stale,
+as for a text file.
+
+One file can hold many articles (a feed's items, an export's rows, a mailbox's messages):
+each is indexed as its own article named `FILE#N`, N counting the file's articles from 1,
+and says where in the file it is ("row 12", "item 3"). A PDF is one article whose text
+remembers where each page starts, so a quote is cited with its page.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import os
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rag.index.columns import Columns
+
+#: Name of the folder under the index folder that holds extracted text.
+FOLDER = "extracted"
+#: Bumped when a reader changes what it extracts, so old extractions are not reused.
+EXTRACTION_VERSION = 1
+
+
+class Unreadable(Exception):
+    """A file of a known format that cannot be read; the message says why, for the skipped list."""
+
+
+class ExtractedText(str):
+    """An article's extracted text, carrying what the format said about it.
+
+    A str, so that every function that takes an article's raw text (sentence splitting,
+    citing, the chat's article view) takes it unchanged; the fields are read where they
+    matter: parsing (headline, date, link) and citing (the page or row of a quote).
+    """
+
+    headline: str | None
+    published: str | None
+    link: str | None
+    #: Where the article is in its file ("row 12", "item 3", "message 2"), None for a whole file.
+    where: str | None
+    #: For a paginated file, the offset in the text where each page starts (page 1 first).
+    pages: tuple[int, ...]
+
+    def __new__(
+        cls,
+        text: str,
+        headline: str | None = None,
+        published: str | None = None,
+        link: str | None = None,
+        where: str | None = None,
+        pages: Iterable[int] = (),
+    ) -> ExtractedText:
+        made = super().__new__(cls, text)
+        made.headline, made.published, made.link = headline, published, link
+        made.where, made.pages = where, tuple(pages)
+        return made
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ExtractedText, (str(self), self.headline, self.published, self.link, self.where, self.pages))
+
+    def place(self, start: int) -> str | None:
+        """Where text starting at `start` is in the file: its page, else the article's place."""
+        if self.pages:
+            return f"page {max(1, bisect.bisect_right(self.pages, start))}"
+        return self.where
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "text": str(self),
+            "title": self.headline,
+            "date": self.published,
+            "url": self.link,
+            "where": self.where,
+            "pages": list(self.pages),
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> ExtractedText:
+        return cls(
+            record["text"],
+            record.get("title"),
+            record.get("date"),
+            record.get("url"),
+            record.get("where"),
+            record.get("pages", ()),
+        )
+
+
+@dataclass
+class Extraction:
+    """A file's articles, and notes on parts of it left out (a bad row, an empty item)."""
+
+    articles: list[ExtractedText] = field(default_factory=list)
+    #: (where in the file, why it is left out)
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    #: True for a format that holds many articles: each is named FILE#N.
+    many: bool = False
+
+
+def article_name(file: str, number: int, many: bool) -> str:
+    """The name an article is indexed and cited under: the file's, or FILE#N for one of many."""
+    return f"{file}#{number}" if many else file
+
+
+def split_name(name: str) -> tuple[str, int | None]:
+    """(file, article number) of an article name; (name, None) when it names no numbered article."""
+    file, hash_sign, number = name.rpartition("#")
+    if hash_sign and file and number.isdigit() and not number.startswith("0"):
+        return file, int(number)
+    return name, None
+
+
+def file_sha256(path: Path) -> str:
+    """The hash of a file's bytes, read in blocks (exports may be gigabytes)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class ExtractedStore:
+    """Extracted articles on disk, one pair of files per file content hash.
+
+    `<sha>.jsonl` holds a line of notes, then one line per article; `<sha>.offsets` (written
+    last, so its presence means complete) lists where each article's line starts, so one
+    article of a large export is read without reading the rest.
+    """
+
+    def __init__(self, folder: Path, columns: Columns) -> None:
+        self.folder = folder
+        #: The export columns setting the extractions were made with (`rag.index.exports`).
+        self.columns = columns
+        self._offsets: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
+
+    def _paths(self, sha: str) -> tuple[Path, Path]:
+        stem = f"{sha}-v{EXTRACTION_VERSION}"
+        return self.folder / f"{stem}.jsonl", self.folder / f"{stem}.offsets"
+
+    def has(self, sha: str) -> bool:
+        return self._paths(sha)[1].is_file()
+
+    def write(self, sha: str, extraction: Extraction) -> None:
+        """Store a file's extraction (atomically: a reader never sees half of one)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        data, index = self._paths(sha)
+        tmp = self.folder / f".{uuid.uuid4().hex}.tmp"
+        offsets = []
+        with tmp.open("w", encoding="utf-8") as out:
+            out.write(json.dumps({"notes": extraction.notes, "many": extraction.many}) + "\n")
+            for article in extraction.articles:
+                offsets.append(out.tell())
+                out.write(json.dumps(article.record(), ensure_ascii=False) + "\n")
+        os.replace(tmp, data)
+        tmp.write_text(json.dumps(offsets), encoding="utf-8")
+        os.replace(tmp, index)
+
+    def read(self, sha: str) -> Extraction:
+        """Every article of a stored extraction (for indexing)."""
+        data, _ = self._paths(sha)
+        with data.open(encoding="utf-8") as handle:
+            head = json.loads(handle.readline())
+            articles = [ExtractedText.from_record(json.loads(line)) for line in handle]
+        return Extraction(articles, [(a, b) for a, b in head["notes"]], head["many"])
+
+    def article(self, sha: str, number: int) -> ExtractedText | None:
+        """Article `number` (from 1) of a stored extraction, or None."""
+        offsets = self._offsets_of(sha)
+        if offsets is None or not 1 <= number <= len(offsets):
+            return None
+        with self._paths(sha)[0].open("rb") as handle:
+            handle.seek(offsets[number - 1])
+            return ExtractedText.from_record(json.loads(handle.readline()))
+
+    def _offsets_of(self, sha: str) -> list[int] | None:
+        with self._lock:
+            if sha in self._offsets:
+                return self._offsets[sha]
+        try:
+            offsets = json.loads(self._paths(sha)[1].read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        with self._lock:
+            if len(self._offsets) > 64:
+                self._offsets.clear()
+            self._offsets[sha] = offsets
+        return offsets
+
+    def prune(self, keep: set[str]) -> None:
+        """Remove the extractions of files that are no longer in the folder."""
+        if not self.folder.is_dir():
+            return
+        for path in self.folder.iterdir():
+            sha = path.name.split("-v", 1)[0]
+            if path.suffix in (".jsonl", ".offsets") and sha not in keep:
+                path.unlink(missing_ok=True)
+
+
+#: seeds folder -> the stores of the indexes built from it, for checking quotes (`rag.citations`).
+_stores: dict[Path, list[ExtractedStore]] = {}
+_stores_lock = threading.Lock()
+
+
+def register(seeds_dir: Path, index_dir: Path, columns: Columns) -> ExtractedStore:
+    """The store of extracted text for an index of `seeds_dir`, remembered for checking its quotes.
+
+    Quotes are checked given only the seeds folder (`rag.citations.read_source`); this is
+    how that check finds the text an index stored.
+    """
+    folder = (index_dir / FOLDER).resolve()
+    with _stores_lock:
+        known = _stores.setdefault(seeds_dir.resolve(), [])
+        for store in known:
+            if store.folder == folder:
+                store.columns = columns
+                return store
+        store = ExtractedStore(folder, columns)
+        known.append(store)
+        return store
+
+
+def stores_for(seeds_dir: Path) -> list[ExtractedStore]:
+    with _stores_lock:
+        return list(_stores.get(seeds_dir.resolve(), []))
