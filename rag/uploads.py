@@ -112,7 +112,8 @@ def _check_document(name: str, path: Path, form: Any, columns: Columns) -> tuple
     if size > MAX_DOCUMENT_BYTES:
         return f"too large ({size:,} bytes; the limit is {MAX_DOCUMENT_BYTES:,})"
     try:
-        form.read(path, columns)
+        for _ in form.read(path, columns).articles:  # read through, as `rag index` will
+            pass
     except Unreadable as exc:
         return str(exc)
     except Exception as exc:  # a reader library failing on a hostile file: refuse it, keep the chat

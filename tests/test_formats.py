@@ -364,3 +364,30 @@ def test_the_pdf_measurement_runs(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "| rag (pdf_files.py) | 2 columns | 1.000 | 1.000 | 0 |" in result.stdout, result.stdout
+
+
+def test_a_large_export_is_streamed_into_the_store_not_held_in_memory(tmp_path):
+    import csv
+    import tracemalloc
+
+    from rag.index.columns import Columns
+    from rag.index.extracted import ExtractedStore
+    from rag.index.ingest import scan_folder
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    paragraph = "The harbour council met again to discuss the budget for the coming year. " * 25
+    with (folder / "big.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["title", "date", "text"])
+        for n in range(8000):
+            writer.writerow([f"Budget meeting {n}", "2024-03-01", f"Meeting {n}. {paragraph}"])
+    size = (folder / "big.csv").stat().st_size
+    store = ExtractedStore(tmp_path / "index" / "extracted", Columns())
+    tracemalloc.start()
+    scan = scan_folder(folder, store=store)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(scan.files) == 8000 and size > 14_000_000
+    assert peak < size / 4, f"scanning a {size:,}-byte export peaked at {peak:,} bytes"
+    assert scan.files[7999].raw.startswith("Meeting 7999. The harbour council")

@@ -75,20 +75,26 @@ class _Lines:
                     self.guessed += 1
                     yield line.decode("cp1252", errors="replace")
 
-    def note(self, extraction: Extraction) -> None:
+    def note(self, notes: list[tuple[str, str]]) -> None:
         if self.guessed:
             were = "line was" if self.guessed == 1 else "lines were"
-            extraction.notes.append(("encoding", f"{self.guessed:,} {were} not UTF-8 and read as Windows-1252"))
+            notes.append(("encoding", f"{self.guessed:,} {were} not UTF-8 and read as Windows-1252"))
 
 
 def read_table(path: Path, columns: Columns) -> Extraction:
-    """A CSV or TSV export, one article per row (see the module's docstring)."""
+    """A CSV or TSV export, one article per row, read as they are taken (see the module's docstring)."""
+    extraction = Extraction(many=True)
+    extraction.articles = _rows(path, columns, extraction.notes)
+    return extraction
+
+
+def _rows(path: Path, columns: Columns, notes: list[tuple[str, str]]) -> Iterator[ExtractedText]:
     lines = _Lines(path)
     first = next(iter(lines), "")
     delimiter = "\t" if path.suffix.lower() == ".tsv" or first.count("\t") > first.count(",") else ","
     csv.field_size_limit(MAX_FIELD)
     reader = csv.reader(iter(lines), delimiter=delimiter, strict=True)
-    extraction = Extraction(many=True)
+    found_any = False
     try:
         header = next(reader, [])
         found = columns.find(header)
@@ -101,22 +107,28 @@ def read_table(path: Path, columns: Columns) -> Extraction:
             row = {name: cells[i] for name, i in positions.items() if i < len(cells)}
             article = _article(row, found, f"row {number}")
             if article is None:
-                extraction.notes.append((f"row {number}", f"empty {found['text']!r} column"))
+                notes.append((f"row {number}", f"empty {found['text']!r} column"))
             else:
-                extraction.articles.append(article)
+                found_any = True
+                yield article
     except csv.Error as exc:
         raise Unreadable(f"broken CSV near line {reader.line_num:,} ({exc}): fix or re-export the file") from None
-    lines.note(extraction)
-    if not extraction.articles:
+    lines.note(notes)
+    if not found_any:
         raise Unreadable("no row with text")
-    return extraction
 
 
 def read_json_lines(path: Path, columns: Columns) -> Extraction:
-    """A JSON Lines export, one article per line holding an object with a text field."""
-    lines = _Lines(path)
+    """A JSON Lines export, one article per line holding an object with a text field, read as they are taken."""
     extraction = Extraction(many=True)
+    extraction.articles = _objects(path, columns, extraction.notes)
+    return extraction
+
+
+def _objects(path: Path, columns: Columns, notes: list[tuple[str, str]]) -> Iterator[ExtractedText]:
+    lines = _Lines(path)
     seen: dict[str, None] = {}
+    found_any = False
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -124,23 +136,24 @@ def read_json_lines(path: Path, columns: Columns) -> Extraction:
         try:
             row = json.loads(line)
         except ValueError as exc:
-            extraction.notes.append((where, f"not JSON ({exc})"))
+            notes.append((where, f"not JSON ({exc})"))
             continue
         if not isinstance(row, dict):
-            extraction.notes.append((where, "not a JSON object"))
+            notes.append((where, "not a JSON object"))
             continue
-        seen.update(dict.fromkeys(row))
+        if len(seen) < 100:
+            seen.update(dict.fromkeys(row))
         found = columns.find(row)
         article = _article(row, found, where) if "text" in found else None
         if article is None:
-            extraction.notes.append((where, "no text field"))
+            notes.append((where, "no text field"))
         else:
-            extraction.articles.append(article)
-    lines.note(extraction)
-    if not extraction.articles:
+            found_any = True
+            yield article
+    lines.note(notes)
+    if not found_any:
         raise (
             _no_text_column(seen, columns)
             if seen and "text" not in columns.find(seen)
             else Unreadable("no line with text")
         )
-    return extraction

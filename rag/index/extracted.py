@@ -14,7 +14,9 @@ remembers where each page starts, so a quote is cited with its page.
 
 from __future__ import annotations
 
+import array
 import bisect
+import functools
 import hashlib
 import json
 import os
@@ -101,13 +103,23 @@ class ExtractedText(str):
 
 @dataclass
 class Extraction:
-    """A file's articles, and notes on parts of it left out (a bad row, an empty item)."""
+    """A file's articles, and notes on parts of it left out (a bad row, an empty item).
 
-    articles: list[ExtractedText] = field(default_factory=list)
+    A reader of a large format yields its articles one at a time, so that they go to the
+    store as they are read; `notes` is complete once `articles` has been gone through.
+    """
+
+    articles: Iterable[ExtractedText] = field(default_factory=list)
     #: (where in the file, why it is left out)
     notes: list[tuple[str, str]] = field(default_factory=list)
     #: True for a format that holds many articles: each is named FILE#N.
     many: bool = False
+
+    def listed(self) -> list[ExtractedText]:
+        """The articles as a list (read through once; after this `notes` is complete)."""
+        if not isinstance(self.articles, list):
+            self.articles = list(self.articles)
+        return self.articles
 
 
 def article_name(file: str, number: int, many: bool) -> str:
@@ -132,81 +144,101 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-class ExtractedStore:
-    """Extracted articles on disk, one pair of files per file content hash.
+@dataclass(frozen=True)
+class Stored:
+    """Where a file's extraction is stored: enough to read one of its articles in any process."""
 
-    `<sha>.jsonl` holds a line of notes, then one line per article; `<sha>.offsets` (written
-    last, so its presence means complete) lists where each article's line starts, so one
-    article of a large export is read without reading the rest.
+    folder: Path
+    key: str
+
+    @property
+    def stem(self) -> Path:
+        return self.folder / f"{self.key}-v{EXTRACTION_VERSION}"
+
+    def article(self, number: int) -> ExtractedText | None:
+        """Article `number` (from 1), or None when there is no such article (or no extraction)."""
+        offsets = _offsets(str(self.stem) + ".offsets")
+        if offsets is None or not 1 <= number <= len(offsets):
+            return None
+        with open(str(self.stem) + ".jsonl", "rb") as handle:
+            handle.seek(offsets[number - 1])
+            return ExtractedText.from_record(json.loads(handle.readline()))
+
+
+@functools.lru_cache(maxsize=16)
+def _offsets_at(path: str, version: tuple[int, int]) -> array.array[int]:
+    offsets = array.array("q")
+    with open(path, "rb") as handle:
+        offsets.frombytes(handle.read())
+    return offsets
+
+
+def _offsets(path: str) -> array.array[int] | None:
+    """Where each article's line starts in the .jsonl beside it (cached while the file is unchanged)."""
+    try:
+        stat = os.stat(path)
+        return _offsets_at(path, (stat.st_size, stat.st_mtime_ns))
+    except OSError:
+        return None
+
+
+class ExtractedStore:
+    """Extracted articles on disk, three files per file content hash (with the columns setting).
+
+    `<key>-vN.jsonl` holds one line per article; `.offsets` where each line starts, so one
+    article of a large export is read without reading the rest; `.json` the number of articles,
+    the notes and whether the file holds many. The .json is written last: it marks a complete
+    extraction, so a stopped `rag index` leaves none half-written in use.
     """
 
     def __init__(self, folder: Path, columns: Columns) -> None:
         self.folder = folder
-        #: The export columns setting the extractions were made with (`rag.index.exports`).
+        #: The export columns setting the extractions were made with (`rag.index.columns`).
         self.columns = columns
-        self._offsets: dict[str, list[int]] = {}
-        self._lock = threading.Lock()
 
-    def _paths(self, sha: str) -> tuple[Path, Path]:
-        stem = f"{sha}-v{EXTRACTION_VERSION}"
-        return self.folder / f"{stem}.jsonl", self.folder / f"{stem}.offsets"
+    def at(self, key: str) -> Stored:
+        return Stored(self.folder, key)
 
-    def has(self, sha: str) -> bool:
-        return self._paths(sha)[1].is_file()
+    def has(self, key: str) -> bool:
+        return Path(str(self.at(key).stem) + ".json").is_file()
 
-    def write(self, sha: str, extraction: Extraction) -> None:
-        """Store a file's extraction (atomically: a reader never sees half of one)."""
+    def write(self, key: str, extraction: Extraction) -> None:
+        """Store a file's extraction, reading its articles once, one at a time; a reader's
+        Unreadable on the way leaves nothing stored."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        data, index = self._paths(sha)
+        stem = str(self.at(key).stem)
         tmp = self.folder / f".{uuid.uuid4().hex}.tmp"
-        offsets = []
-        with tmp.open("w", encoding="utf-8") as out:
-            out.write(json.dumps({"notes": extraction.notes, "many": extraction.many}) + "\n")
-            for article in extraction.articles:
-                offsets.append(out.tell())
-                out.write(json.dumps(article.record(), ensure_ascii=False) + "\n")
-        os.replace(tmp, data)
-        tmp.write_text(json.dumps(offsets), encoding="utf-8")
-        os.replace(tmp, index)
-
-    def read(self, sha: str) -> Extraction:
-        """Every article of a stored extraction (for indexing)."""
-        data, _ = self._paths(sha)
-        with data.open(encoding="utf-8") as handle:
-            head = json.loads(handle.readline())
-            articles = [ExtractedText.from_record(json.loads(line)) for line in handle]
-        return Extraction(articles, [(a, b) for a, b in head["notes"]], head["many"])
-
-    def article(self, sha: str, number: int) -> ExtractedText | None:
-        """Article `number` (from 1) of a stored extraction, or None."""
-        offsets = self._offsets_of(sha)
-        if offsets is None or not 1 <= number <= len(offsets):
-            return None
-        with self._paths(sha)[0].open("rb") as handle:
-            handle.seek(offsets[number - 1])
-            return ExtractedText.from_record(json.loads(handle.readline()))
-
-    def _offsets_of(self, sha: str) -> list[int] | None:
-        with self._lock:
-            if sha in self._offsets:
-                return self._offsets[sha]
+        offsets = array.array("q")
         try:
-            offsets = json.loads(self._paths(sha)[1].read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        with self._lock:
-            if len(self._offsets) > 64:
-                self._offsets.clear()
-            self._offsets[sha] = offsets
-        return offsets
+            with tmp.open("wb") as out:
+                for article in extraction.articles:
+                    offsets.append(out.tell())
+                    out.write(json.dumps(article.record(), ensure_ascii=False).encode("utf-8") + b"\n")
+            os.replace(tmp, stem + ".jsonl")
+            tmp.write_bytes(offsets.tobytes())
+            os.replace(tmp, stem + ".offsets")
+            meta = {"count": len(offsets), "notes": extraction.notes, "many": extraction.many}
+            tmp.write_text(json.dumps(meta), encoding="utf-8")
+            os.replace(tmp, stem + ".json")
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def summary(self, key: str) -> tuple[int, list[tuple[str, str]], bool]:
+        """(articles, notes, whether the file holds many) of a stored extraction."""
+        meta = json.loads(Path(str(self.at(key).stem) + ".json").read_text(encoding="utf-8"))
+        return meta["count"], [(where, why) for where, why in meta["notes"]], meta["many"]
+
+    def article(self, key: str, number: int) -> ExtractedText | None:
+        """Article `number` (from 1) of a stored extraction, or None."""
+        return self.at(key).article(number)
 
     def prune(self, keep: set[str]) -> None:
         """Remove the extractions of files that are no longer in the folder."""
         if not self.folder.is_dir():
             return
         for path in self.folder.iterdir():
-            sha = path.name.split("-v", 1)[0]
-            if path.suffix in (".jsonl", ".offsets") and sha not in keep:
+            key = path.name.split("-v", 1)[0]
+            if path.suffix in (".jsonl", ".offsets", ".json") and key not in keep:
                 path.unlink(missing_ok=True)
 
 

@@ -56,7 +56,8 @@ def read_feed(path: Path) -> Extraction:
     else:
         problem = ""
     parsed = feedparser.parse(io.BytesIO(data), resolve_relative_uris=False, sanitize_html=True)
-    extraction = Extraction(many=True)
+    articles: list[ExtractedText] = []
+    extraction = Extraction(articles, many=True)
     for number, entry in enumerate(parsed.entries, 1):
         where = f"item {number}"
         markup = (entry.get("content") or [{}])[0].get("value") or entry.get("summary") or ""
@@ -65,7 +66,7 @@ def read_feed(path: Path) -> Extraction:
             extraction.notes.append((where, "no text in the item"))
             continue
         when = entry.get("published_parsed") or entry.get("updated_parsed")
-        extraction.articles.append(
+        articles.append(
             ExtractedText(
                 "\n\n".join(paragraphs),
                 headline=clean_text(entry.get("title", "")) or None,
@@ -74,6 +75,6 @@ def read_feed(path: Path) -> Extraction:
                 where=where,
             )
         )
-    if not extraction.articles:
+    if not articles:
         raise Unreadable(f"no item with text in the feed{f' ({problem})' if problem else ''}")
     return extraction

@@ -99,24 +99,10 @@ def _zip_holds(path: Path, member: str) -> bool:
         return False
 
 
-def extract(path: Path, form: Format, sha: str, columns: Columns, store: ExtractedStore | None) -> Extraction:
-    """The file's extraction: the stored one for its content hash, else read now (and stored)."""
-    if store is not None and store.has(sha):
-        return store.read(sha)
-    extraction = form.read(path, columns)
-    if store is not None:
-        store.write(sha, extraction)
-    return extraction
-
-
-def extract_text_export(text: str, sha: str, store: ExtractedStore | None) -> Extraction:
-    """A multi-article text export's articles (stored per content hash like the other formats)."""
-    if store is not None and store.has(sha):
-        return store.read(sha)
-    extraction = read_export(text)
-    if store is not None:
-        store.write(sha, extraction)
-    return extraction
+def store_extraction(store: ExtractedStore, key: str, read: Callable[[], Extraction]) -> None:
+    """Extract a file into `store` under `key` (its content), unless it is there already."""
+    if not store.has(key):
+        store.write(key, read())
 
 
 __all__ = [
@@ -127,9 +113,9 @@ __all__ = [
     "Unreadable",
     "content_key",
     "detect",
-    "extract",
-    "extract_text_export",
     "looks_like_export",
+    "read_export",
+    "store_extraction",
     "stored_article",
 ]
 
@@ -169,20 +155,29 @@ def stored_article(seeds_dir: Path, path: Path, number: int, text: str | None = 
     try:
         stores = stores_for(seeds_dir)
         columns = stores[0].columns if stores else Columns()
-        sha = content_key(content_hash(path), columns)
+        key = content_key(content_hash(path), columns)
         for store in stores:
-            if store.has(sha):
-                return store.article(sha, number)
-        first = stores[0] if stores else None
+            if store.has(key):
+                return store.article(key, number)
         if text is not None:
-            extraction = extract_text_export(text, sha, first)
+            export = text
+
+            def read() -> Extraction:
+                return read_export(export)
         else:
             with path.open("rb") as handle:
-                head = handle.read(HEAD_BYTES)
-            form = detect(path, head)
+                form = detect(path, handle.read(HEAD_BYTES))
             if form is None:
                 return None
-            extraction = extract(path, form, sha, columns, first)
+            chosen = form
+
+            def read() -> Extraction:
+                return chosen.read(path, columns)
+
+        if stores:
+            store_extraction(stores[0], key, read)
+            return stores[0].article(key, number)
+        articles = read().listed()
     except (OSError, Unreadable, NotReadable):
         return None
-    return extraction.articles[number - 1] if 1 <= number <= len(extraction.articles) else None
+    return articles[number - 1] if 1 <= number <= len(articles) else None

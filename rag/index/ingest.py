@@ -10,21 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.errors import SettingsError
+from rag.errors import RagError, SettingsError
 from rag.index.columns import Columns
-from rag.index.extracted import ExtractedStore, Unreadable, article_name, file_sha256
-from rag.index.formats import (
-    HEAD_BYTES,
-    NotReadable,
-    content_key,
-    detect,
-    extract,
-    extract_text_export,
-    looks_like_export,
-)
+from rag.index.extracted import ExtractedStore, Extraction, Stored, Unreadable, article_name, file_sha256
+from rag.index.formats import HEAD_BYTES, NotReadable, content_key, detect, looks_like_export, read_export
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +28,40 @@ MAX_FILE_BYTES = 2_000_000
 MAX_NOTES = 5
 
 
-@dataclass(frozen=True)
 class SourceFile:
     """One readable article: its name (the file's relative to the seeds folder, or FILE#N for one
     of a file's many articles), its exact text (`ExtractedText` for a format read by a reader
-    module) and the hash its file's content is known by."""
+    module) and the hash its file's content is known by.
 
-    name: str
-    raw: str
-    sha256: str
+    The text of an article extracted into the index's store is read from there when it is
+    used, so a scan of an export of a million rows holds their names, not their text.
+    """
+
+    __slots__ = ("_number", "_raw", "_stored", "name", "sha256")
+
+    def __init__(
+        self, name: str, raw: str | None = None, sha256: str = "", stored: Stored | None = None, number: int = 1
+    ) -> None:
+        if raw is None and stored is None:
+            raise ValueError("a SourceFile needs its text or where it is stored")
+        self.name = name
+        self.sha256 = sha256
+        self._raw = raw
+        self._stored = stored
+        self._number = number
+
+    @property
+    def raw(self) -> str:
+        if self._raw is not None:
+            return self._raw
+        assert self._stored is not None
+        article = self._stored.article(self._number)
+        if article is None:
+            raise RagError(f"The text extracted from {self.name} is gone from the index folder: run `rag index` again.")
+        return article
+
+    def __repr__(self) -> str:
+        return f"SourceFile({self.name!r}, sha256={self.sha256[:12]!r})"
 
 
 @dataclass
@@ -111,10 +129,9 @@ def read_file(
             return [SourceFile(name=name, raw=text, sha256=sha)], []
         key = content_key(sha, columns)
         what = "text export"
-        try:
-            extraction = extract_text_export(text, key, store)
-        except Unreadable as exc:
-            return str(exc)
+
+        def read() -> Extraction:
+            return read_export(text)
     else:
         what = form.name
         try:
@@ -122,21 +139,49 @@ def read_file(
             if size > form.max_bytes:
                 return f"too large ({size:,} bytes; the limit is {form.max_bytes:,})"
             key = content_key(file_sha256(path), columns)
-            extraction = extract(path, form, key, columns, store)
-        except Unreadable as exc:
-            return str(exc)
         except OSError as exc:
             return f"unreadable ({exc.strerror or exc.__class__.__name__})"
-        except Exception as exc:  # a reader library failing on a strange file must not stop the scan
-            log.warning("reading %s failed", name, exc_info=True)
-            return f"{what} file could not be read ({exc.__class__.__name__}: {exc})"
+        chosen = form
+
+        def read() -> Extraction:
+            return chosen.read(path, columns)
+
+    try:
+        files, notes = _articles(name, key, read, store)
+    except Unreadable as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc.__class__.__name__})"
+    except Exception as exc:  # a reader library failing on a strange file must not stop the scan
+        log.warning("reading %s failed", name, exc_info=True)
+        return f"{what} file could not be read ({exc.__class__.__name__}: {exc})"
+    shown = [(f"{name} ({where})", why) for where, why in notes[:MAX_NOTES]]
+    if len(notes) > MAX_NOTES:
+        shown.append((name, f"{len(notes) - MAX_NOTES:,} more parts left out"))
+    return files, shown
+
+
+def _articles(
+    name: str, key: str, read: Callable[[], Extraction], store: ExtractedStore | None
+) -> tuple[list[SourceFile], list[tuple[str, str]]]:
+    """A file's articles, extracted into `store` (once per content) and read from there when used;
+    without a store, extracted into memory."""
+    if store is None:
+        extraction = read()
+        articles = extraction.listed()
+        files = [
+            SourceFile(article_name(name, number, extraction.many), raw=article, sha256=key)
+            for number, article in enumerate(articles, 1)
+        ]
+        return files, extraction.notes
+    if not store.has(key):
+        store.write(key, read())
+    count, notes, many = store.summary(key)
+    stored = store.at(key)
     files = [
-        SourceFile(name=article_name(name, number, extraction.many), raw=article, sha256=key)
-        for number, article in enumerate(extraction.articles, 1)
+        SourceFile(article_name(name, number, many), sha256=key, stored=stored, number=number)
+        for number in range(1, count + 1)
     ]
-    notes = [(f"{name} ({where})", why) for where, why in extraction.notes[:MAX_NOTES]]
-    if len(extraction.notes) > MAX_NOTES:
-        notes.append((name, f"{len(extraction.notes) - MAX_NOTES:,} more parts left out"))
     return files, notes
 
 

@@ -52,18 +52,24 @@ def read_eml(path: Path) -> Extraction:
 
 
 def read_mbox(path: Path) -> Extraction:
-    """A mailbox, one article per message with text; messages without text are noted."""
+    """A mailbox, one article per message with text, read as they are taken; messages without text are noted."""
     extraction = Extraction(many=True)
+    extraction.articles = _mailbox_articles(path, extraction.notes)
+    return extraction
+
+
+def _mailbox_articles(path: Path, notes: list[tuple[str, str]]) -> Iterator[ExtractedText]:
+    found_any = False
     for number, message in _messages(path):
         where = f"message {number}"
         article = _article(message, where)
         if article is None:
-            extraction.notes.append((where, "no text in the message"))
+            notes.append((where, "no text in the message"))
         else:
-            extraction.articles.append(article)
-    if not extraction.articles:
+            found_any = True
+            yield article
+    if not found_any:
         raise Unreadable("no message with text in the mailbox")
-    return extraction
 
 
 def _messages(path: Path) -> Iterator[tuple[int, EmailMessage]]:

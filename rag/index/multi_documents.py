@@ -10,6 +10,7 @@ left out of its story.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from rag.index.extracted import ExtractedText, Extraction, Unreadable
 from rag.index.lines import as_date, clean_text
@@ -30,8 +31,14 @@ def looks_like_export(text: str) -> bool:
 
 
 def read_export(text: str) -> Extraction:
-    """One article per document of the export (see the module's docstring)."""
+    """One article per document of the export (see the module's docstring), split as they are taken."""
     extraction = Extraction(many=True)
+    extraction.articles = _documents(text, extraction.notes)
+    return extraction
+
+
+def _documents(text: str, notes: list[tuple[str, str]]) -> Iterator[ExtractedText]:
+    found_any = False
     opens = list(_OPENS.finditer(text))
     for i, match in enumerate(opens):
         end = opens[i + 1].start() if i + 1 < len(opens) else len(text)
@@ -39,12 +46,12 @@ def read_export(text: str) -> Extraction:
         where = f"document {match.group(1)} of {match.group(2)}"
         article = _document(text[match.end() : closing.start() if closing else end], where)
         if article is None:
-            extraction.notes.append((where, "no text"))
+            notes.append((where, "no text"))
         else:
-            extraction.articles.append(article)
-    if not extraction.articles:
+            found_any = True
+            yield article
+    if not found_any:
         raise Unreadable("no document with text in the export")
-    return extraction
 
 
 def _document(segment: str, where: str) -> ExtractedText | None:
