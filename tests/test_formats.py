@@ -391,3 +391,26 @@ def test_a_large_export_is_streamed_into_the_store_not_held_in_memory(tmp_path):
     assert len(scan.files) == 8000 and size > 14_000_000
     assert peak < size / 4, f"scanning a {size:,}-byte export peaked at {peak:,} bytes"
     assert scan.files[7999].raw.startswith("Meeting 7999. The harbour council")
+
+
+def test_eval_takes_gold_sources_of_many_article_files_and_shows_where_a_quote_is(indexed, tmp_path):
+    from rag.evaluation.gold import GoldError, load_gold
+    from rag.evaluation.run import evaluate_item
+
+    pipeline, _ = indexed
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(
+        '{"id": "shops", "question": "How many shops did the bakery chain close?", "answers": ["12"],'
+        ' "sources": ["shops.csv#3"], "answerable": true}\n',
+        encoding="utf-8",
+    )
+    [item] = load_gold(gold, pipeline.seeds_dir)
+    record = evaluate_item(pipeline, item, 5)
+    assert record["hit1"] == 1.0
+    assert record["citations"].startswith("[1] shops.csv#3 (row 4)@")
+    gold.write_text(
+        '{"id": "x", "question": "Q?", "answers": ["a"], "sources": ["missing.csv#3"], "answerable": true}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(GoldError, match=r"unknown source file 'missing\.csv#3'"):
+        load_gold(gold, pipeline.seeds_dir)

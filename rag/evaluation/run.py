@@ -99,7 +99,9 @@ def evaluate_item(pipeline: Pipeline, item: GoldItem, k: int) -> dict[str, Any]:
         "refused": float(answer.refused),
         "mode": answer.mode,
         "query": answer.query,
-        "citations": "; ".join(f"[{c.number}] {c.source}@{c.start}-{c.end}" for c in answer.citations),
+        "citations": "; ".join(
+            f"[{c.number}] {c.source}{f' ({c.where})' if c.where else ''}@{c.start}-{c.end}" for c in answer.citations
+        ),
         "retrieved": "; ".join(dict.fromkeys(ranked)),
         "hit1": hit_at(rank, 1),
         "hit3": hit_at(rank, 3),
