@@ -227,10 +227,9 @@ def ui(host: str | None, port: int | None, share: bool) -> None:
     pipeline = _pipeline()
     login = {"auth": (settings.ui_user, password)} if password else {}
     click.echo(f"Web chat on http://{host}:{port} ({pipeline.mode} mode). Ctrl+C stops it.")
-    watch = settings.watch == "on"
-    if watch:
+    if settings.watching:
         click.echo(WATCHING.format(folder=settings.seeds_dir))
-    launch(pipeline, host=host, port=port, share=share, quiet=True, watch=watch, report=_to_stderr, **login)
+    launch(pipeline, host=host, port=port, share=share, quiet=True, watch=settings.watching, report=_to_stderr, **login)
 
 
 @main.command()
@@ -250,8 +249,7 @@ def serve(host: str, port: int) -> None:
             "'Authorization: Bearer <key>', or use --host 127.0.0.1."
         )
     from rag.serve import MODEL_PREFIX, build_app, run
-    from rag.uploads import BackgroundIndex
-    from rag.watch import watching
+    from rag.watch import refresh_job, watching
 
     sockets = listen(host, port)  # a port in use is one line now, before loading anything or saying "API on"
     pipeline = _pipeline()
@@ -261,10 +259,9 @@ def serve(host: str, port: int) -> None:
         f"OpenAI-compatible API on http://{host}:{port}/v1 (model {MODEL_PREFIX}{pipeline.mode}{keyed}). "
         "Ctrl+C stops it."
     )
-    watch = settings.watch == "on"
-    if watch:
+    if settings.watching:
         click.echo(WATCHING.format(folder=settings.seeds_dir))
-    with watching(pipeline, BackgroundIndex(pipeline.index), _to_stderr, watch):
+    with watching(pipeline, refresh_job(pipeline), _to_stderr, settings.watching):
         run(build_app(pipeline, api_key), sockets)
 
 

@@ -94,10 +94,11 @@ class Settings(BaseSettings):
         None, description="JSON Lines file of the chat's 👍/👎 feedback; unset: <index_dir>/feedback.jsonl."
     )
     upload_max_files: int = Field(20, ge=1, le=1000, description="Files accepted in one upload in the chat.")
-    watch: Literal["on", "off"] = Field(
-        "on",
+    watch: Literal["auto", "on", "off"] = Field(
+        "auto",
         description="on: `rag ui` and `rag serve` index articles added, changed or removed in the seeds folder "
-        "within seconds (rag/watch.py); off: only `rag index` and the chat's own uploads and removals do.",
+        "within seconds (rag/watch.py); off: only `rag index` and the chat's own uploads and removals do; "
+        "auto: on, except with a Chroma server, where `rag index` is the one writer.",
     )
 
     @field_validator(
@@ -187,6 +188,11 @@ class Settings(BaseSettings):
     def server_mode(self) -> bool:
         """True when the index lives in a Chroma server rather than `index_dir`."""
         return self.chroma_host is not None
+
+    @property
+    def watching(self) -> bool:
+        """True when `rag ui` and `rag serve` watch the seeds folder (RAG_WATCH)."""
+        return self.watch == "on" or (self.watch == "auto" and not self.server_mode)
 
     @property
     def llm_enabled(self) -> bool:

@@ -14,6 +14,11 @@ counts as changed, so the refresh reads the folder as `rag index` does and names
 A file still being written when the refresh reads it is read again after its last write, which
 is a change of its own. On start it compares the whole folder once, so what changed while
 nothing watched is indexed too.
+
+Two processes watching one index (`rag ui` and `rag serve` side by side) notice the same change;
+the refresh of `refresh_job` waits for the other's to end instead of failing on its lock, and then
+finds little or nothing left to do. With a Chroma server, `rag index` is the one writer
+(docs/server-mode.md), so RAG_WATCH=auto, the default, watches only the embedded store.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rag.errors import IndexLockedError
 from rag.prompts import fill
 from rag.uploads import BackgroundIndex, IndexStatus
 
@@ -45,6 +51,27 @@ RETRY_SECONDS = 2.0
 POLL_SECONDS = 0.05
 #: Names listed when describing a change; the rest are counted.
 NAMES_SHOWN = 3
+#: How often a refresh waiting for another process's refresh tries again.
+LOCK_RETRY_SECONDS = 0.5
+#: Longest such wait; then the refresh fails with the lock's message.
+LOCK_WAIT_SECONDS = 3600.0
+
+
+def refresh_job(pipeline: Pipeline) -> BackgroundIndex:
+    """The background refresh of `rag ui` and `rag serve`: `pipeline.index`, which waits while another
+    process (the other command, a `rag index`) refreshes the same index instead of failing at once."""
+
+    def index(progress: Callable[[int, int], None]) -> object:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                return pipeline.index(progress)
+            except IndexLockedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(LOCK_RETRY_SECONDS)
+
+    return BackgroundIndex(index)
 
 
 class FolderWatcher:

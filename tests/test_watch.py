@@ -50,10 +50,10 @@ def watch(pipeline: Any, index: Any = None) -> tuple[Any, Any, queue.Queue[str]]
     """A started watcher over `pipeline`'s folder (refreshing with `index`, else `pipeline.index`),
     its job and the queue of its reports, once it watches."""
     from rag.uploads import BackgroundIndex
-    from rag.watch import FolderWatcher
+    from rag.watch import FolderWatcher, refresh_job
 
     reports: queue.Queue[str] = queue.Queue()
-    job = BackgroundIndex(index or pipeline.index)
+    job = BackgroundIndex(index) if index else refresh_job(pipeline)
     watcher = FolderWatcher(pipeline, job, reports.put, quiet=QUIET).start()
     assert watcher.ready.wait(REPORT_SECONDS), "the watcher did not start"
     return watcher, job, reports
@@ -212,16 +212,34 @@ def test_hidden_files_such_as_uploads_being_written_or_an_index_in_the_folder_ar
     assert job.status().runs == 1
 
 
-def test_rag_watch_is_on_or_off_and_any_other_value_fails_at_start(make_settings):
+def test_rag_watch_is_auto_on_or_off_and_any_other_value_fails_at_start(make_settings):
     from rag.errors import SettingsError
 
-    assert make_settings().watch == "on"
-    assert make_settings(watch="off").watch == "off"
-    with pytest.raises(SettingsError, match=r"RAG_WATCH: Input should be 'on' or 'off'"):
+    server = {"chroma_host": "127.0.0.1"}
+    assert make_settings().watching and make_settings(watch="on").watching
+    assert not make_settings(watch="off").watching
+    assert not make_settings(**server).watching, "with a Chroma server, rag index is the one writer"
+    assert make_settings(watch="on", **server).watching
+    with pytest.raises(SettingsError, match=r"RAG_WATCH: Input should be 'auto', 'on' or 'off'"):
         make_settings(watch="sometimes")
 
 
-@pytest.mark.parametrize("setting", ["on", "off"])
+def test_a_refresh_waits_for_another_process_refreshing_the_same_index(pipeline, watched):
+    from rag.index.store import IndexLock
+
+    _, job, reports = watched
+    with IndexLock(pipeline.settings):  # as `rag index`, or the other of `rag ui` and `rag serve`, would
+        (pipeline.seeds_dir / "lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
+        deadline = time.monotonic() + REPORT_SECONDS
+        while not job.status().running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(QUIET)  # the refresh tries the lock meanwhile
+        assert job.status().running and reports.empty()
+    line = reports.get(timeout=REPORT_SECONDS)
+    assert "(lighthouse.txt added). Index updated (1 added" in line, line
+
+
+@pytest.mark.parametrize("setting", ["auto", "on", "off"])
 def test_rag_serve_watches_only_when_on_and_leaves_no_watcher_behind(pipeline, monkeypatch, setting):
     """In-process, with the HTTP server replaced by a look at the threads while it would serve."""
     from click.testing import CliRunner
@@ -241,8 +259,8 @@ def test_rag_serve_watches_only_when_on_and_leaves_no_watcher_behind(pipeline, m
     env = {"RAG_SEEDS_DIR": str(pipeline.seeds_dir), "RAG_INDEX_DIR": str(pipeline.settings.index_dir)}
     result = CliRunner().invoke(rag.cli.main, ["serve", "--port", str(free_port())], env={**env, "RAG_WATCH": setting})
     assert result.exit_code == 0, result.output
-    assert ("rag-watch" in seen[0]) == (setting == "on")
-    assert ("Watching" in result.output) == (setting == "on")
+    assert ("rag-watch" in seen[0]) == (setting != "off")
+    assert ("Watching" in result.output) == (setting != "off")
     assert "rag-watch" not in [t.name for t in threading.enumerate()]
     bad = CliRunner().invoke(rag.cli.main, ["serve"], env={**env, "RAG_WATCH": "yes"})
     assert bad.exit_code == 2 and "RAG_WATCH" in bad.output

@@ -21,7 +21,7 @@ from rag.models import Answer, Chunk, Citation, Done, TextDelta
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 from rag.uploads import MAX_DOCUMENT_BYTES, BackgroundIndex, remove_article, save_uploads
-from rag.watch import FolderWatcher, watching
+from rag.watch import FolderWatcher, refresh_job, watching
 from ui.render import (
     DERIVED_MARK,
     answer_message,
@@ -513,7 +513,7 @@ def launch(
 ) -> Any:
     """Serve the chat; no share link and no analytics unless asked. With `watch`, the seeds folder
     is watched while the chat runs (`rag.watch`), each finished refresh told to `report`."""
-    job = BackgroundIndex(pipeline.index)
+    job = refresh_job(pipeline)
     with watching(pipeline, job, report, watch) as watcher:
         app = build_app(pipeline, can_manage(host, share, bool(kwargs.get("auth"))), job, watcher)
         app.queue(default_concurrency_limit=16)
