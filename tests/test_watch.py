@@ -164,6 +164,25 @@ def test_a_vanished_or_half_written_file_does_not_stop_the_watcher(pipeline, wat
     assert watcher._thread is not None and watcher._thread.is_alive()
 
 
+def test_an_export_of_many_articles_is_indexed_and_removed_as_one_file(pipeline, watched):
+    watcher, _, reports = watched
+    export = pipeline.seeds_dir / "wire.csv"
+    export.write_text(
+        "headline,published,body\n"
+        f'Quillmere opens its lighthouse,2025-06-03,"{LIGHTHOUSE.strip()}"\n'
+        f'Brimlow gets a ferry,2025-06-04,"{FERRY.strip()}"\n',
+        encoding="utf-8",
+    )
+    line = reports.get(timeout=REPORT_SECONDS)
+    assert "(wire.csv added). Index updated (2 added" in line, line
+    assert settled(watcher) == 2, "its articles (wire.csv#1, wire.csv#2) are the file's: nothing left to refresh"
+    assert [c.source for c in answer(pipeline, FERRY_QUESTION).citations] == ["wire.csv#2"]
+    export.unlink()
+    line = reports.get(timeout=REPORT_SECONDS)
+    assert "(wire.csv removed). Index updated (0 added, 0 changed, 2 removed)" in line, line
+    assert REFUSED in answer(pipeline, FERRY_QUESTION).text
+
+
 def test_the_chats_own_upload_is_refreshed_once_and_keeps_its_line(pipeline, watched):
     from rag.uploads import save_uploads
 
