@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.errors import IndexLockedError
+from rag.index.extracted import split_name
 from rag.prompts import fill
 from rag.uploads import BackgroundIndex, IndexStatus
 
@@ -261,7 +262,7 @@ class FolderWatcher:
             return None
         files: dict[str, str] = {}
         for name, key in articles.items():
-            file = file_of(name)
+            file = split_name(name)[0]
             files[file] = key if files.get(file, key) == key else "?"
         return files
 
@@ -300,12 +301,6 @@ def _sha256(path: Path) -> str | None:
             return hashlib.file_digest(data, "sha256").hexdigest()
     except OSError:  # vanished, unreadable, not a regular file: the refresh says which
         return None
-
-
-def file_of(name: str) -> str:
-    """The file an indexed article comes from: "export.csv" for "export.csv#12", else the name itself."""
-    file, mark, number = name.rpartition("#")
-    return file if mark and file and number.isdigit() and not number.startswith("0") else name
 
 
 def describe_changes(found: dict[str, str]) -> str:
