@@ -414,3 +414,26 @@ def test_eval_takes_gold_sources_of_many_article_files_and_shows_where_a_quote_i
     )
     with pytest.raises(GoldError, match=r"unknown source file 'missing\.csv#3'"):
         load_gold(gold, pipeline.seeds_dir)
+
+
+def test_eval_formats_copies_a_corpus_into_a_format_with_its_gold_sources_renamed(tmp_path):
+    from rag.evaluation.gold import load_gold
+
+    root = Path(__file__).parent.parent
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(root / "eval" / "formats.py"),
+            str(root / "eval" / "corpora" / "seeds"),
+            str(tmp_path),
+            "csv",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    copy = tmp_path / "seeds-csv"
+    items = load_gold(copy / "gold.jsonl", copy / "articles")
+    assert {s for item in items for s in item.sources} <= {f"articles.csv#{n}" for n in range(1, 6)}
+    assert any(item.sources for item in items)

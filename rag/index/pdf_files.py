@@ -20,6 +20,7 @@ import itertools
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +32,9 @@ EDGE = 0.07
 RECURRING = 0.5
 #: A gap between lines wider than this many times the line spacing ends a paragraph.
 PARAGRAPH_GAP = 1.3
-#: Line spacing is at most this many times the height of the text's type: news paragraphs are
-#: short, so measured spacing alone may be mostly the gaps between paragraphs.
-MAX_LEADING = 1.35
+#: Line spacing is at most this many times the type size: news paragraphs are short, so the
+#: measured spacing alone may be mostly the gaps between paragraphs.
+MAX_LEADING = 1.3
 #: An edge line in type smaller than this share of the text's is a running header or footer,
 #: even on a single page.
 SMALL_TYPE = 0.85
@@ -49,10 +50,8 @@ class _Line:
     left: float
     top: float
     bottom: float
-
-    @property
-    def size(self) -> float:
-        return self.top - self.bottom
+    #: The type size of its first character, in points.
+    size: float
 
 
 def read_pdf(path: Path) -> Extraction:
@@ -74,8 +73,7 @@ def read_pdf(path: Path) -> Extraction:
     if not any(line.text for page in pages for line, _ in page):
         raise Unreadable("no text layer (a scanned PDF?); OCR is not supported")
     recurring = _running_lines(pages)
-    size = _text_size(pages)
-    small = SMALL_TYPE * size
+    small = SMALL_TYPE * _text_size(pages)
     kept = [
         [
             line
@@ -84,7 +82,7 @@ def read_pdf(path: Path) -> Extraction:
         ]
         for page in pages
     ]
-    text, starts = _paragraphs(kept, size)
+    text, starts = _paragraphs(kept)
     if not text.strip():
         raise Unreadable("no text besides headers and page numbers")
     return Extraction([ExtractedText(text, pages=starts)])
@@ -107,10 +105,25 @@ def _page_lines(page) -> list[tuple[_Line, bool]]:
                 last.text += " " + text
                 last.bottom = min(last.bottom, bottom)
             else:
-                lines.append(_Line(text, left, top, bottom))
+                size = _type_size(textpage, (left, bottom, right, top), last.size if last else top - bottom)
+                lines.append(_Line(text, left, top, bottom, size))
     finally:
         textpage.close()
     return [(line, line.top > height * (1 - EDGE) or line.bottom < height * EDGE) for line in lines]
+
+
+def _type_size(textpage, box: tuple[float, float, float, float], otherwise: float) -> float:
+    """The type size of a character near the start of a text box (`otherwise` when PDFium finds none there)."""
+    import pypdfium2.raw as pdfium
+
+    left, bottom, right, top = box
+    for x in (left + 1, left + 4, (left + right) / 2):
+        index = textpage.get_index(min(x, right), (top + bottom) / 2, 3, 3)
+        if index is not None and index >= 0:
+            size = pdfium.FPDFText_GetFontSize(textpage.raw, index)
+            if size > 0:
+                return float(size)
+    return otherwise
 
 
 def _text_size(pages: list[list[tuple[_Line, bool]]]) -> float:
@@ -137,19 +150,26 @@ def _running_lines(pages: list[list[tuple[_Line, bool]]]) -> set[str]:
     return {key for key, count in seen.items() if count >= max(2, RECURRING * len(pages))}
 
 
-def _paragraphs(pages: list[list[_Line]], size: float) -> tuple[str, list[int]]:
-    """The text, one paragraph a line with a blank line between, and the offset each page starts at.
+def _leading(pages: list[list[_Line]]) -> Callable[[float], float]:
+    """The line spacing of text in each type size: the lower quartile of the steps between lines of
+    that size (steps inside paragraphs are the short ones), at most MAX_LEADING times the size,
+    which is what a size with too few lines to measure gets."""
+    steps: dict[float, list[float]] = {}
+    for page in pages:
+        for a, b in itertools.pairwise(page):
+            if a.size == b.size and 0 < a.top - b.top < 3 * a.size:
+                steps.setdefault(a.size, []).append(a.top - b.top)
+    measured = {size: statistics.quantiles(found, n=4)[0] for size, found in steps.items() if len(found) >= 4}
 
-    The line spacing is the lower quartile of the steps from line to line (steps inside
-    paragraphs are the short ones), at most MAX_LEADING times the text's type height `size`."""
-    steps = [
-        round(a.top - b.top, 1)
-        for page in pages
-        for a, b in itertools.pairwise(page)
-        if 0 < a.top - b.top < 3 * max(1.0, a.size)
-    ]
-    quartile = statistics.quantiles(steps, n=4)[0] if len(steps) >= 4 else float("inf")
-    step = min(quartile, MAX_LEADING * size)
+    def leading(size: float) -> float:
+        return min(measured.get(size, float("inf")), MAX_LEADING * size)
+
+    return leading
+
+
+def _paragraphs(pages: list[list[_Line]]) -> tuple[str, list[int]]:
+    """The text, one paragraph a line with a blank line between, and the offset each page starts at."""
+    leading = _leading(pages)
     paragraphs: list[str] = []
     starts: list[int] = []
     length = 0  # characters written before the paragraph being built
@@ -169,9 +189,9 @@ def _paragraphs(pages: list[list[_Line]], size: float) -> tuple[str, list[int]]:
                 if n == 0 or line.top > previous.top:  # a new page or column: a sentence may run on
                     if current[-1].endswith(_SENTENCE_END):
                         close()
-                elif previous.top - line.top > PARAGRAPH_GAP * step or abs(line.size - previous.size) > 0.3 * max(
+                elif abs(line.size - previous.size) > 0.1 * max(
                     line.size, previous.size
-                ):
+                ) or previous.top - line.top > PARAGRAPH_GAP * leading(line.size):
                     close()
             if n == 0:
                 starts.append(length + (len(" ".join(current)) + 1 if current else 0))
