@@ -194,9 +194,10 @@ class FolderWatcher:
             parts = where.relative_to(self.root).parts
         except ValueError:
             return True
-        if any(part.startswith(".") for part in parts):
-            return False
-        return not any(where == own or own in where.parents for own in self._own)
+        return not any(part.startswith(".") for part in parts) and not self._is_own(where)
+
+    def _is_own(self, path: Path) -> bool:
+        return any(path == own or own in path.parents for own in self._own)
 
     def _handle(self, paths: set[Path]) -> None:
         """Refresh when the changed paths differ from the live index; wait for that refresh to end."""
@@ -273,7 +274,8 @@ class FolderWatcher:
         if path.is_dir():
             found: dict[str, str | None] = {}
             for inner in _files(path):
-                found.update(self._on_disk(inner, inner.relative_to(self.root).as_posix()))
+                if not self._is_own(inner):
+                    found.update(self._on_disk(inner, inner.relative_to(self.root).as_posix()))
             return found
         if not path.exists():
             return {}
