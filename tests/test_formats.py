@@ -190,6 +190,7 @@ def test_the_chat_shows_the_extracted_story_with_the_quote_highlighted(indexed):
     assert "row 4" in sources_html([cited], pipeline.seeds_dir)
 
 
+@pytest.mark.slow
 def test_the_cli_names_the_file_and_the_place(indexed, tmp_path):
     pipeline, _ = indexed
     env = clean_env(RAG_SEEDS_DIR=str(pipeline.seeds_dir), RAG_INDEX_DIR=str(pipeline.settings.index_dir))
@@ -348,6 +349,7 @@ def test_uploads_take_the_new_formats_and_refuse_broken_ones(tmp_path):
     assert (tmp_path / "seeds" / "shops.csv").is_file()
 
 
+@pytest.mark.slow
 def test_the_pdf_measurement_runs(tmp_path):
     result = subprocess.run(
         [
@@ -366,6 +368,7 @@ def test_the_pdf_measurement_runs(tmp_path):
     assert "| rag (pdf_files.py) | 2 columns | 1.000 | 1.000 | 0 |" in result.stdout, result.stdout
 
 
+@pytest.mark.slow
 def test_a_large_export_is_streamed_into_the_store_not_held_in_memory(tmp_path):
     import csv
     import tracemalloc
@@ -437,3 +440,28 @@ def test_eval_formats_copies_a_corpus_into_a_format_with_its_gold_sources_rename
     items = load_gold(copy / "gold.jsonl", copy / "articles")
     assert {s for item in items for s in item.sources} <= {f"articles.csv#{n}" for n in range(1, 6)}
     assert any(item.sources for item in items)
+
+
+@pytest.mark.slow
+def test_a_mailbox_of_ten_thousand_messages_is_read_message_by_message(tmp_path):
+    from rag.index.columns import Columns
+    from rag.index.extracted import ExtractedStore
+    from rag.index.ingest import scan_folder
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    with (folder / "alerts.mbox").open("wb") as out:
+        for n in range(10_000):
+            body = (
+                f"Wire alert {n}: the port reopened at dawn.\n\nShips waited offshore overnight.\n" if n % 1000 else ""
+            )
+            out.write(
+                f"From desk@wire.example Mon Mar  4 09:00:00 2024\nFrom: desk@wire.example\nSubject: Alert {n}\n"
+                f"Date: Mon, 04 Mar 2024 09:00:00 +0000\nContent-Type: text/plain; charset=utf-8\n\n{body}\n".encode()
+            )
+    scan = scan_folder(folder, store=ExtractedStore(tmp_path / "index" / "extracted", Columns()))
+    assert len(scan.files) == 9_990
+    assert scan.files[-1].name == "alerts.mbox#9990"
+    assert scan.files[-1].raw == "Wire alert 9999: the port reopened at dawn.\n\nShips waited offshore overnight."
+    assert scan.skipped[0] == ("alerts.mbox (message 1)", "no text in the message")
+    assert scan.skipped[-1] == ("alerts.mbox", "5 more parts left out")
