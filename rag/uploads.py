@@ -26,7 +26,7 @@ from typing import Any
 from rag.index.columns import Columns
 from rag.index.extracted import split_name
 from rag.index.formats import EXTENSIONS as READER_EXTENSIONS
-from rag.index.formats import HEAD_BYTES, NotReadable, Unreadable, detect
+from rag.index.formats import FEED, HEAD_BYTES, PDF, WORD, Format, NotReadable, Unreadable, detect
 from rag.index.ingest import MAX_FILE_BYTES, read_article
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 #: File types the chat accepts: text, Markdown and pages saved from a browser (`rag.index.html_pages`),
 #: and the formats read by a reader module (`rag.index.formats`): PDF, Word, e-mail, feeds, exports.
 EXTENSIONS = (".txt", ".md", ".html", ".htm", *READER_EXTENSIONS)
+#: Extensions whose files must be of that format: a text file named .pdf would otherwise be
+#: indexed as text, which is not what its name tells the person who added it.
+PROMISED: dict[str, Format] = {".pdf": PDF, ".docx": WORD, ".rss": FEED, ".atom": FEED, ".xml": FEED}
 #: Largest PDF, Word file, mailbox or export accepted in one upload (text files: `max_bytes`).
 MAX_DOCUMENT_BYTES = 50_000_000
 #: Files per upload: a news folder grows by a few articles at a time, not by thousands.
@@ -94,6 +97,9 @@ def check_upload(
     try:
         with path.open("rb") as handle:
             form = detect(Path(name), handle.read(HEAD_BYTES))
+        promised = PROMISED.get(Path(name).suffix)
+        if promised is not None and form is not promised:
+            return f"not a {promised.name} file, whatever its name says"
         if form is not None:
             return _check_document(name, path, form, columns or Columns())
     except NotReadable as exc:
@@ -106,7 +112,7 @@ def check_upload(
     return name, outcome[0].encode("utf-8")
 
 
-def _check_document(name: str, path: Path, form: Any, columns: Columns) -> tuple[str, bytes] | str:
+def _check_document(name: str, path: Path, form: Format, columns: Columns) -> tuple[str, bytes] | str:
     """A file of a reader module's format is accepted when its reader finds an article in it."""
     size = path.stat().st_size
     if size > MAX_DOCUMENT_BYTES:

@@ -339,9 +339,15 @@ def test_uploads_take_the_new_formats_and_refuse_broken_ones(tmp_path):
     good = ff.pdf(incoming / "paper.pdf", [CRANES])
     scan = ff.image_only_pdf(incoming / "scan.pdf")
     feed = ff.feed(incoming / "feed.xml", [ORCHESTRA])
-    report = save_uploads(tmp_path / "seeds", [("Paper.PDF", good), ("scan.pdf", scan), ("feed.xml", feed)])
+    fake = incoming / "fake.pdf"
+    fake.write_text("Plain text that calls itself a PDF.", encoding="utf-8")
+    uploads = [("Paper.PDF", good), ("scan.pdf", scan), ("feed.xml", feed), ("fake.pdf", fake)]
+    report = save_uploads(tmp_path / "seeds", uploads)
     assert report.saved == ["Paper.pdf", "feed.xml"]
-    assert report.refused == [("scan.pdf", "no text layer (a scanned PDF?); OCR is not supported")]
+    assert report.refused == [
+        ("scan.pdf", "no text layer (a scanned PDF?); OCR is not supported"),
+        ("fake.pdf", "not a PDF file, whatever its name says"),
+    ]
     assert (tmp_path / "seeds" / "Paper.pdf").read_bytes() == good.read_bytes()
     ff.table(tmp_path / "seeds" / "shops.csv", [BAKERY])
     removed = remove_article(tmp_path / "seeds", "shops.csv#1", ["shops.csv#1"])
