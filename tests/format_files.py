@@ -118,6 +118,19 @@ def eml(path: Path, story: Story) -> Path:
     return path
 
 
+def html_eml(path: Path, story: Story) -> Path:
+    """A newsletter e-mail with only an HTML part: a menu, the story's paragraphs, a footer."""
+    message = _message(story)
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in story[2])
+    message.set_content(
+        f"<html><body><nav><a href='/'>Home</a> <a href='/sub'>Subscribe</a></nav><h1>{escape(story[0])}</h1>"
+        f"{paragraphs}<footer><p>Unsubscribe from this list.</p></footer></body></html>",
+        subtype="html",
+    )
+    path.write_bytes(bytes(message))
+    return path
+
+
 def mbox(path: Path, stories: Sequence[Story]) -> Path:
     """A mailbox holding one message per story."""
     box = mailbox.mbox(str(path))

@@ -39,6 +39,8 @@ BAKERY = story("Bakery chain shrinks", "2024-02-15", "The bakery chain closed 12
 PANDAS = story("Zoo twins", "2024-02-16", "The zoo welcomed twin red pandas born in the spring.")
 SCHOOL = story("Four-day week", "2024-02-17", "The school board approved a four-day week for 19 rural schools.")
 TRAMS = story("Tram line opens", "2024-02-18", "The new tram line carried 9,000 passengers on its first day.")
+SAILINGS = story("More ferries", "2024-02-19", "The ferry company added 6 late-night sailings to the timetable.")
+MUSEUM = story("Festival week", "2024-02-20", "The museum attracted 52,000 visitors during the festival week.")
 OTHER = story("Council meets", "2024-02-01", "The council met to discuss the parking budget for the coming year.")
 
 #: (file, how it is written, question, article name, place, headline, date) for each format.
@@ -124,6 +126,24 @@ CASES = [
         "Tram line opens",
         "2024-02-18",
     ),
+    (
+        "times.tsv",
+        lambda p: ff.table(p, [SAILINGS]),
+        "How many late-night sailings did the ferry company add?",
+        "times.tsv#1",
+        "row 2",
+        "More ferries",
+        "2024-02-19",
+    ),
+    (
+        "newsletter.eml",
+        lambda p: ff.html_eml(p, MUSEUM),
+        "How many visitors did the museum attract during the festival week?",
+        "newsletter.eml",
+        None,
+        "Festival week",
+        "2024-02-20",
+    ),
 ]
 
 
@@ -177,6 +197,13 @@ def test_a_pdf_drops_its_running_header_and_page_numbers(indexed):
     assert text is not None and "Harbour Gazette" not in text
     assert "\n\n1\n\n" not in text and not text.rstrip().endswith("2")
     assert text.index("council met") < text.index("14 new cranes"), "reading order kept"
+
+
+def test_an_html_newsletter_is_read_as_its_story_without_its_menu_or_footer(indexed):
+    pipeline, _ = indexed
+    text = read_source(pipeline.seeds_dir, "newsletter.eml")
+    assert text is not None and "Subscribe" not in text and "Unsubscribe" not in text
+    assert text.startswith("Festival week\n\nThe museum attracted 52,000 visitors")
 
 
 def test_the_chat_shows_the_extracted_story_with_the_quote_highlighted(indexed):
