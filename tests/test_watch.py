@@ -27,6 +27,8 @@ QUESTION = "Who opened the new lighthouse in Quillmere?"
 FERRY = "BRIMLOW, June 4. The ferry captain, Evander Pollock, sailed the new ferry to Brimlow on Wednesday.\n"
 FERRY_QUESTION = "Who sailed the new ferry to Brimlow?"
 REFUSED = "The articles do not say"
+#: Answered by the one article the test folders start with.
+KEPT_QUESTION = "Which Turkish minister did the Russian delegation meet?"
 #: Quiet time of the watchers started here: long enough to group a burst of writes, short for a test.
 QUIET = 0.2
 #: Longest wait for a refresh's report: the first refresh in a test process loads the tagger.
@@ -336,8 +338,25 @@ def test_rag_serve_answers_from_a_dropped_article_and_stops_cleanly_on_ctrl_c(tm
         next_line(out, f"Watching {folder}", said)
         wait_for_http(f"http://127.0.0.1:{port}/v1/models", proc, 60, "rag serve")
         assert REFUSED in ask(QUESTION)
-        (folder / "lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
-        next_line(err, "(lighthouse.txt added). Index updated (1 added", said)
+        stop, kept = threading.Event(), []
+
+        def keep_asking() -> None:  # while the refresh runs: every answer from the published version
+            while not stop.is_set():
+                try:
+                    kept.append(ask(KEPT_QUESTION))
+                except Exception as exc:  # a failure is a result to report, not a crash of the thread
+                    kept.append(f"{exc.__class__.__name__}: {exc}")
+
+        asker = threading.Thread(target=keep_asking, daemon=True)
+        asker.start()
+        try:
+            (folder / "lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
+            next_line(err, "(lighthouse.txt added). Index updated (1 added", said)
+        finally:
+            stop.set()
+            asker.join(60)
+        wrong = [answer[:200] for answer in kept if "Hakan Fidan" not in answer]
+        assert kept and wrong == [], f"answers failed while the index was refreshed: {wrong[:3]}"
         assert "Brackenridge" in ask(QUESTION)
         (folder / "lighthouse.txt").unlink()
         next_line(err, "(lighthouse.txt removed). Index updated", said)
