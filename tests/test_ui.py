@@ -334,6 +334,41 @@ def test_upload_an_article_then_ask_what_only_it_says_while_old_answers_keep_wor
     assert page.inner_text("#index-status").strip() == ""
 
 
+FERRY = "BRIMLOW, June 4. The ferry captain, Evander Pollock, sailed the new ferry to Brimlow on Wednesday.\n"
+
+
+@pytest.mark.browser
+def test_an_article_dropped_into_the_folder_is_answered_within_10_s_and_the_page_says_so(managed_page, managed):
+    page, (_, root, _) = managed_page, managed
+    question = "Who sailed the new ferry to Brimlow?"
+    assert "The articles do not say" in ask(page, question, "The articles do not say")
+    before = page.inner_text("#header")
+    dropped = root / "seeds" / "ferry.txt"
+    try:
+        started = time.monotonic()
+        dropped.write_text(FERRY, encoding="utf-8")
+        page.wait_for_function(
+            "document.querySelector('#folder-status')?.innerText.includes('Index updated')", timeout=10_000
+        )
+        text = ask(page, question, "Pollock")
+        elapsed = time.monotonic() - started
+        print(f"dropped to answered: {elapsed:.2f} s")
+        assert elapsed < 10, f"the dropped article answered only after {elapsed:.1f} s"
+        assert "ferry.txt" in text
+        line = page.inner_text("#folder-status")
+        assert "The seeds folder changed (ferry.txt added). Index updated (1 added, 0 changed, 0 removed)" in line
+        page.wait_for_function("([h]) => document.querySelector('#header')?.innerText !== h", arg=[before])
+        save_shot(page.screenshot(clip={"x": 0, "y": 0, "width": 1366, "height": 140}), "watched.png")
+    finally:
+        dropped.unlink(missing_ok=True)
+    page.wait_for_function(
+        "document.querySelector('#folder-status')?.innerText.includes('ferry.txt removed). Index updated')",
+        timeout=10_000,
+    )
+    assert page.inner_text("#header") == before
+    ask(page, question, "The articles do not say")
+
+
 @pytest.mark.browser
 def test_thumbs_down_with_a_correction_becomes_a_gold_question(managed_page, managed, tmp_path):
     page, (_, root, env) = managed_page, managed

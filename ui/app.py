@@ -20,7 +20,7 @@ from rag.index.ingest import MAX_FILE_BYTES
 from rag.models import Answer, Chunk, Citation, Done, TextDelta
 from rag.pipeline import Pipeline
 from rag.settings import Settings
-from rag.uploads import MAX_DOCUMENT_BYTES, BackgroundIndex, remove_article, save_uploads
+from rag.uploads import MAX_DOCUMENT_BYTES, BackgroundIndex, IndexStatus, remove_article, save_uploads
 from rag.watch import FolderWatcher, refresh_job, watching
 from ui.render import (
     DERIVED_MARK,
@@ -287,16 +287,26 @@ class Articles:
     def opened(self, chosen: list[str]) -> tuple[Any, ...]:
         """What a newly opened (or reloaded) page shows: the lists as they are now, and the refresh line
         only while a refresh runs; a finished one was news to the page that asked for it, not to this one."""
-        shown, *rest, folder = self.tick(chosen)
-        running = self.job.status().running
+        shown, *rest, _ = self.tick(chosen)
+        status = self.job.status()
         watched = self.watcher is not None and self.watcher.busy
-        return ("" if not running else shown, *rest, folder if watched else "")
+        return ("" if not status.running else shown, *rest, self._folder_line(status if watched else None))
 
     def noticed(self, seen: int) -> tuple[int, Any]:
         """For the page's slow timer: (changes seen, progress timer), the timer started when the
         folder watcher noticed a change (or finished its refresh) since the page last looked."""
         changes = self.watcher.changes if self.watcher is not None else 0
         return changes, gr.Timer(active=True) if changes != seen else gr.update()
+
+    def _folder_line(self, status: IndexStatus | None) -> Any:
+        """The line under the header: the folder watcher's last change and its refresh, with a progress
+        bar while it runs; hidden (no gap under the header) before any change, or with no `status`."""
+        if self.watcher is None or status is None or not self.watcher.message(status):
+            return gr.update(value="", visible=False)
+        busy = self.watcher.busy and status.running
+        return gr.update(
+            value=index_status_html(busy, status.done, status.total, self.watcher.message(status)), visible=True
+        )
 
     def tick(self, chosen: list[str]) -> tuple[Any, ...]:
         """Progress while a refresh runs; once it is done, every list that names articles.
@@ -306,10 +316,7 @@ class Articles:
         """
         status = self.job.status()
         shown = index_status_html(status.running, status.done, status.total, status.message)
-        folder = ""
-        if self.watcher is not None:
-            busy = self.watcher.busy and status.running
-            folder = index_status_html(busy, status.done, status.total, self.watcher.message(status))
+        folder = self._folder_line(status)
         if status.running:
             return (shown, gr.Timer(active=True), *[gr.update()] * 6, folder)
         articles = self.pipeline.articles()
@@ -366,7 +373,7 @@ def build_app(
         records = gr.State({})
         pending = gr.State(None)
         heading = gr.Markdown(header(pipeline, len(articles)), elem_id="header")
-        folder_status = gr.HTML(elem_id="folder-status", visible=manage and watcher is not None)
+        folder_status = gr.HTML(elem_id="folder-status", visible=False)
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -440,7 +447,6 @@ def build_app(
                                 kept = gr.Button("Cancel", elem_id="remove-no", size="sm")
                         awaiting = gr.State(None)
                         reindex = gr.Button("Re-index the seeds folder", elem_id="reindex", size="sm")
-                        timer = gr.Timer(1.0, active=False)
                     else:
                         gr.Markdown(MANAGE_OFF, elem_id="manage-off")
 
@@ -474,6 +480,9 @@ def build_app(
         )
         close_fb.click(lambda: (None, gr.Group(visible=False)), None, [pending, feedback_box], api_visibility="private")
         if manage:
+            # Outside the accordion: a timer inside it is not started while it is closed, and a change the
+            # folder watcher noticed must show with the accordion closed.
+            timer = gr.Timer(1.0, active=False)
             upload.upload(panel.upload, upload, [upload_status, upload, timer], api_visibility="private")
             remove.click(
                 panel.confirm_remove,
