@@ -332,3 +332,4 @@ def watching(
             report("Finishing the index refresh in progress (Ctrl+C again leaves it for the next start)…")
             while job.status().running:
                 time.sleep(POLL_SECONDS)
+            report(job.status().message)

@@ -147,6 +147,33 @@ def test_a_change_during_a_refresh_waits_for_it_and_no_refresh_overlaps_another(
     assert not job.status().running
 
 
+def test_leaving_finishes_the_refresh_in_progress_and_says_how_it_ended(pipeline):
+    from rag.uploads import BackgroundIndex
+    from rag.watch import watching
+
+    entered, release, said = threading.Event(), threading.Event(), []
+
+    def index(progress: Any) -> Any:
+        entered.set()
+        release.wait(REPORT_SECONDS)
+        return pipeline.index(progress)
+
+    def report(line: str) -> None:
+        said.append(line)
+        if line.startswith("Finishing"):  # the way out has begun: let the refresh go on
+            release.set()
+
+    job = BackgroundIndex(index)
+    with watching(pipeline, job, report) as watcher:
+        assert watcher is not None and watcher.ready.wait(REPORT_SECONDS)
+        (pipeline.seeds_dir / "lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
+        assert entered.wait(REPORT_SECONDS)
+    assert not job.status().running and "rag-watch" not in [t.name for t in threading.enumerate()]
+    assert said[0] == "Finishing the index refresh in progress (Ctrl+C again leaves it for the next start)…"
+    assert said[1].startswith("Index updated (1 added") and len(said) == 2, said
+    assert "Brackenridge" in answer(pipeline).text
+
+
 def test_a_vanished_or_half_written_file_does_not_stop_the_watcher(pipeline, watched):
     watcher, _, reports = watched
     flash = pipeline.seeds_dir / "flash.txt"
