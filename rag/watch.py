@@ -140,6 +140,11 @@ class FolderWatcher:
         return fill("folder_changed", changes=noticed, status=current.message if busy else result)
 
     @property
+    def running(self) -> bool:
+        """True while the watching thread lives: started and not stopped (a failing watch retries)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
     def busy(self) -> bool:
         """True from a change noticed until its refresh ends."""
         with self._lock:

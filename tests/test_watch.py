@@ -70,6 +70,7 @@ def watched(pipeline) -> Iterator[tuple[Any, Any, queue.Queue[str]]]:
 
 def stop(watcher: Any) -> None:
     watcher.stop()
+    assert not watcher.running
     assert not [t for t in threading.enumerate() if t.name == "rag-watch"], "the watcher's thread is left"
 
 
@@ -190,7 +191,7 @@ def test_a_vanished_or_half_written_file_does_not_stop_the_watcher(pipeline, wat
     line = reports.get(timeout=REPORT_SECONDS)
     assert "(lighthouse.txt changed). Index updated (0 added, 1 changed" in line, line
     assert "Brackenridge" in answer(pipeline).text
-    assert watcher._thread is not None and watcher._thread.is_alive()
+    assert watcher.running
 
 
 def test_an_export_of_many_articles_is_indexed_and_removed_as_one_file(pipeline, watched):
