@@ -498,3 +498,20 @@ def test_a_mailbox_of_ten_thousand_messages_is_read_message_by_message(tmp_path)
     assert scan.files[-1].raw == "Wire alert 9999: the port reopened at dawn.\n\nShips waited offshore overnight."
     assert scan.skipped[0] == ("alerts.mbox (message 1)", "no text in the message")
     assert scan.skipped[-1] == ("alerts.mbox", "5 more parts left out")
+
+
+def test_an_export_whose_text_is_html_is_read_as_its_paragraphs(tmp_path):
+    from rag.index.ingest import scan_folder
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "cms.csv").write_text(
+        'headline,published,body\n"Port reopens","Mon, 04 Mar 2024 09:00:00 +0000",'
+        '"<p>The port reopened at dawn &amp; ships moved.</p><figure><figcaption>Photo: Agency</figcaption>'
+        '</figure><p>Crews worked all night.</p>"\n',
+        encoding="utf-8",
+    )
+    [article] = scan_folder(folder).files
+    assert article.name == "cms.csv#1"
+    assert article.raw == "The port reopened at dawn & ships moved.\n\nCrews worked all night."
+    assert (article.raw.headline, article.raw.published, article.raw.where) == ("Port reopens", "2024-03-04", "row 2")
