@@ -515,3 +515,20 @@ def test_an_export_whose_text_is_html_is_read_as_its_paragraphs(tmp_path):
     assert article.name == "cms.csv#1"
     assert article.raw == "The port reopened at dawn & ships moved.\n\nCrews worked all night."
     assert (article.raw.headline, article.raw.published, article.raw.where) == ("Port reopens", "2024-03-04", "row 2")
+
+
+def test_a_new_reader_version_reads_the_files_again_and_reindexes_them(tmp_path, make_settings, monkeypatch):
+    import rag.index.formats
+    from rag.pipeline import build_pipeline
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    ff.docx(folder / "library.docx", LIBRARY)
+    (folder / "plain.txt").write_text("Plain story\n\nThe mayor opened a bridge.\n", encoding="utf-8")
+    pipeline = build_pipeline(make_settings(seeds_dir=folder))
+    assert sorted(pipeline.index().added) == ["library.docx", "plain.txt"]
+    monkeypatch.setattr(rag.index.formats, "EXTRACTION_VERSION", 2)
+    summary = pipeline.index()
+    assert (summary.changed, summary.unchanged) == (["library.docx"], ["plain.txt"])
+    cited = pipeline.ask("How many new books did the city library reopen with?").citations[0]
+    assert cited.source == "library.docx" and verify(cited, folder)

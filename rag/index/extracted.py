@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 #: Name of the folder under the index folder that holds extracted text.
 FOLDER = "extracted"
-#: Bumped when a reader changes what it extracts, so old extractions are not reused.
+#: Bumped when a reader changes what it extracts: part of every extraction's key
+#: (`rag.index.formats.content_key`), so old extractions are neither reused nor left indexed.
 EXTRACTION_VERSION = 1
 
 

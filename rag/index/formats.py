@@ -22,6 +22,7 @@ from pathlib import Path
 from rag.index.columns import Columns
 from rag.index.exports import read_json_lines, read_table
 from rag.index.extracted import (
+    EXTRACTION_VERSION,
     ExtractedStore,
     ExtractedText,
     Extraction,
@@ -140,11 +141,10 @@ def content_hash(path: Path) -> str:
 
 
 def content_key(sha: str, columns: Columns) -> str:
-    """What an extraction is stored and indexed under: the file's content hash, mixed with the
-    export columns setting when one is set (a new setting reads the exports again)."""
-    if not columns.chosen:
-        return sha
-    return hashlib.sha256(f"{sha}:{columns.chosen!r}".encode()).hexdigest()
+    """What an extraction is stored and indexed under: the file's content hash mixed with the
+    readers' version and the export columns setting, so that a new reader or a new setting
+    reads the file again and `rag index` sees its articles as changed (and embeds them again)."""
+    return hashlib.sha256(f"{sha}:v{EXTRACTION_VERSION}:{columns.chosen!r}".encode()).hexdigest()
 
 
 def stored_article(seeds_dir: Path, path: Path, number: int, text: str | None = None) -> ExtractedText | None:
