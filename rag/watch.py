@@ -109,6 +109,7 @@ class FolderWatcher:
         self._noticed = ""
         self._busy = False
         self._result = ""
+        self._missing_told = False
         self.changes = 0
 
     def start(self) -> FolderWatcher:
@@ -160,6 +161,8 @@ class FolderWatcher:
                 if not failing:
                     log.warning("Cannot watch %s (%s); trying again every %.0f s.", self.root, exc, RETRY_SECONDS)
                 failing = True
+            if not self._stop.is_set() and not self.root.is_dir():
+                self._handle({self.root})  # moved or deleted: its refresh fails saying so; watched again once back
             self._stop.wait(RETRY_SECONDS)
 
     def _watch(self) -> None:
@@ -205,9 +208,14 @@ class FolderWatcher:
         return any(path == own or own in path.parents for own in self._own)
 
     def _handle(self, paths: set[Path]) -> None:
-        """Refresh when the changed paths differ from the live index; wait for that refresh to end."""
+        """Refresh when the changed paths differ from the live index; wait for that refresh to end.
+        A missing folder is reported once, not at every try to watch it again."""
         if not self._wait(lambda s: not s.running):
             return
+        missing = not self.root.is_dir()
+        if missing and self._missing_told:
+            return
+        self._missing_told = missing
         found = self._compare(paths)
         if not found:
             return

@@ -213,6 +213,21 @@ def test_an_export_of_many_articles_is_indexed_and_removed_as_one_file(pipeline,
     assert REFUSED in answer(pipeline, FERRY_QUESTION).text
 
 
+def test_a_vanished_folder_is_reported_and_watched_again_when_it_is_back(pipeline, watched):
+    watcher, _, reports = watched
+    kept = pipeline.seeds_dir.parent / "kept"
+    pipeline.seeds_dir.rename(kept)
+    line = reports.get(timeout=REPORT_SECONDS)
+    assert "(000_4ac1dad1d337df25.txt removed). ⚠ The index was not updated: The articles folder" in line, line
+    assert "does not exist" in line, line
+    (kept / "lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
+    kept.rename(pipeline.seeds_dir)
+    line = reports.get(timeout=REPORT_SECONDS)
+    assert "(lighthouse.txt added). Index updated (1 added, 0 changed, 0 removed)" in line, line
+    assert "Brackenridge" in answer(pipeline).text and "Hakan Fidan" in answer(pipeline, KEPT_QUESTION).text
+    assert watcher.running
+
+
 def test_the_chats_own_upload_is_refreshed_once_and_keeps_its_line(pipeline, watched):
     from rag.uploads import save_uploads
 
