@@ -180,6 +180,39 @@ def test_upload_then_remove_refreshes_the_index_in_the_background(make_settings,
     assert Path(seeds).is_dir()
 
 
+def test_the_folder_watchers_line_reaches_the_page_and_a_page_opened_later_shows_no_old_news(make_settings, tmp_path):
+    import queue
+
+    from rag.pipeline import build_pipeline
+    from rag.watch import FolderWatcher, refresh_job
+
+    from conftest import SEEDS
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(SEEDS / "000_4ac1dad1d337df25.txt", seeds)
+    pipeline = build_pipeline(make_settings(seeds_dir=seeds))
+    pipeline.index()
+    job, reports = refresh_job(pipeline), queue.Queue()
+    watcher = FolderWatcher(pipeline, job, reports.put, quiet=0.2).start()
+    try:
+        assert watcher.ready.wait(60)
+        panel = Articles(pipeline, job, watcher)
+        assert panel.noticed(0) == (0, gr.update()), "no change: the page's progress timer is left alone"
+        assert panel.tick([])[-1] == gr.update(value="", visible=False), "no line, and no gap, before any news"
+        (seeds / "lighthouse.txt").write_text("QUILLMERE. Ottoline Brackenridge opened the lighthouse.\n", "utf-8")
+        reports.get(timeout=60)
+        seen, timer = panel.noticed(0)
+        assert seen == watcher.changes == 2 and timer.active, "news: the page starts its progress timer"
+        assert panel.noticed(seen) == (seen, gr.update())
+        _, _, heading, *_, line = panel.tick([])
+        assert "cite 2 articles" in heading and line["visible"]
+        assert "The seeds folder changed (lighthouse.txt added). Index updated (1 added" in line["value"]
+        assert panel.opened([])[-1] == gr.update(value="", visible=False), "a page opened later: no old news"
+    finally:
+        watcher.stop()
+
+
 def test_examples_are_the_demos_for_the_demo_corpus_and_made_from_the_users_news_otherwise(tmp_path, monkeypatch):
     from rag.models import Chunk
     from ui.app import EXAMPLES, examples
