@@ -20,7 +20,6 @@ much of the answering survives reading the format instead of the text. FORMAT ma
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,7 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import format_files as ff  # noqa: E402
 
-from rag.evaluation.corpora import load_corpus  # noqa: E402
+from rag.evaluation.corpora import copy_questions, load_corpus  # noqa: E402
 from rag.index.parsing import clean_text, parse_article  # noqa: E402
 
 #: Formats with one file per article: suffix and writer.
@@ -88,18 +87,7 @@ def main(source: Path, target: Path, form: str) -> None:
     made = stories(corpus.articles)
     for chosen in FORMATS if form == "all" else (form,):
         out = target / f"{corpus.name}-{chosen}"
-        renamed = write(chosen, made, out / "articles")
-        for split in ("gold", "holdout"):
-            questions = corpus.questions(split)
-            if not questions.is_file():
-                continue
-            lines = []
-            for line in questions.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    item = json.loads(line)
-                    item["sources"] = [renamed.get(s, s) for s in item.get("sources", [])]
-                    lines.append(json.dumps(item, ensure_ascii=False))
-            (out / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        copy_questions(corpus, write(chosen, made, out / "articles"), out)
         print(f"Wrote {len(made)} articles as {chosen} and the gold questions to {out}")
 
 

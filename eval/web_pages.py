@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.evaluation.corpora import load_corpus  # noqa: E402
+from rag.evaluation.corpora import copy_questions, load_corpus  # noqa: E402
 from rag.index.parsing import clean_text, parse_article  # noqa: E402
 
 HEAD = """<!DOCTYPE html>
@@ -112,17 +112,7 @@ def main(source: Path, target: Path) -> None:
         others = [titles[(i + j) % len(titles)] for j in (7, 13, 29, 41)]
         (target / "articles" / name).parent.mkdir(parents=True, exist_ok=True)
         (target / "articles" / name).write_text(page(title, date, texts, others, i % 3, name.stem), encoding="utf-8")
-    for split in ("gold", "holdout"):
-        questions = corpus.questions(split)
-        if not questions.is_file():
-            continue
-        lines = []
-        for line in questions.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                item = json.loads(line)
-                item["sources"] = [renamed.get(s, s) for s in item.get("sources", [])]
-                lines.append(json.dumps(item, ensure_ascii=False))
-        (target / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    copy_questions(corpus, renamed, target)
     print(f"Wrote {len(parsed)} web pages and the gold questions to {target}")
 
 

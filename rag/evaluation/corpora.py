@@ -44,6 +44,22 @@ class Corpus:
         return self.folder / f"{split}.jsonl"
 
 
+def copy_questions(corpus: Corpus, renamed: dict[str, str], target: Path) -> None:
+    """Write the corpus's gold and held-out questions into `target`, their sources renamed as in
+    `renamed` (for the corpus rendered into another format by eval/web_pages.py and eval/formats.py)."""
+    for split in ("gold", "holdout"):
+        questions = corpus.questions(split)
+        if not questions.is_file():
+            continue
+        lines = []
+        for line in questions.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                item["sources"] = [renamed.get(s, s) for s in item.get("sources", [])]
+                lines.append(json.dumps(item, ensure_ascii=False))
+        (target / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def load_corpus(folder: Path) -> Corpus:
     """The corpus in `folder`; InputError (the folder is the user's to fix) when it has no articles or gold file."""
     articles = (folder / _config(folder / "corpus.json").get("articles", "articles")).resolve()

@@ -46,6 +46,7 @@ def model_files() -> tuple[Path, Path, str]:
 
 
 def sha256_of(path: Path) -> str:
+    """The hash of a file's bytes, read in blocks (exports may be gigabytes)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

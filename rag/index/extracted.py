@@ -17,7 +17,6 @@ from __future__ import annotations
 import array
 import bisect
 import functools
-import hashlib
 import json
 import os
 import threading
@@ -134,15 +133,6 @@ def split_name(name: str) -> tuple[str, int | None]:
     if hash_sign and file and number.isdigit() and not number.startswith("0"):
         return file, int(number)
     return name, None
-
-
-def file_sha256(path: Path) -> str:
-    """The hash of a file's bytes, read in blocks (exports may be gigabytes)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.index.columns import Columns
+from rag.index.embedding import sha256_of
 from rag.index.exports import read_json_lines, read_table
 from rag.index.extracted import (
     EXTRACTION_VERSION,
@@ -27,7 +28,6 @@ from rag.index.extracted import (
     ExtractedText,
     Extraction,
     Unreadable,
-    file_sha256,
     stores_for,
 )
 from rag.index.feeds import MAX_FEED_BYTES, looks_like_feed, read_feed
@@ -132,7 +132,7 @@ def content_hash(path: Path) -> str:
     with _hashes_lock:
         known = _hashes.get(key)
     if known is None:
-        known = file_sha256(path)
+        known = sha256_of(path)
         with _hashes_lock:
             if len(_hashes) > 10_000:
                 _hashes.clear()

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from rag.errors import RagError, SettingsError
 from rag.index.columns import Columns
-from rag.index.extracted import ExtractedStore, Extraction, Stored, Unreadable, article_name, file_sha256
+from rag.index.embedding import sha256_of
+from rag.index.extracted import ExtractedStore, Extraction, Stored, Unreadable, article_name
 from rag.index.formats import HEAD_BYTES, NotReadable, content_key, detect, looks_like_export, read_export
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ def read_file(
             size = path.stat().st_size
             if size > form.max_bytes:
                 return f"too large ({size:,} bytes; the limit is {form.max_bytes:,})"
-            key = content_key(file_sha256(path), columns)
+            key = content_key(sha256_of(path), columns)
         except OSError as exc:
             return f"unreadable ({exc.strerror or exc.__class__.__name__})"
         chosen = form
