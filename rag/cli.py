@@ -365,11 +365,11 @@ def eval_command(
 
 def _calibrate(corpora: list[Corpus], out: Path) -> None:
     """Pick the thresholds on every corpus's gold split together, store them, plot the trade-off."""
-    from rag.answer.calibration import CALIBRATION_FILE, Thresholds, save, save_reader
+    from rag.answer.calibration import CALIBRATION_FILE, save, save_line_threshold
     from rag.evaluation import calibrate
     from rag.evaluation.corpora import corpus_settings
     from rag.evaluation.gold import load_gold
-    from rag.pipeline import build_pipeline
+    from rag.pipeline import build_pipeline, make_offline
     from rag.settings import load_settings
 
     settings = load_settings()
@@ -381,14 +381,12 @@ def _calibrate(corpora: list[Corpus], out: Path) -> None:
         model_id = pipeline.embedder.model_name
         found += calibrate.points(pipeline, load_gold(corpus.questions("gold"), corpus.articles), corpus.name)
     out.mkdir(parents=True, exist_ok=True)
-    if settings.reader == "on":
-        reader = calibrate.choose_reader(found)
-        save_reader(reader)
-        chosen = Thresholds.both(reader.passages)
-        click.echo(
-            f"Reader thresholds: answer at confidence {reader.answer}, passages from {reader.passages}, refusal "
-            f"below; stored in {CALIBRATION_FILE}."
-        )
+    offline = make_offline(settings, model_id)
+    if offline.reader is not None:  # the reader writes the line under the refusal thresholds already stored
+        chosen = offline.thresholds
+        line = calibrate.choose_line(found, chosen)
+        save_line_threshold(offline.reader.sha256, line)
+        click.echo(f"Answer-line threshold for this reader: confidence {line}; stored in {CALIBRATION_FILE}.")
     else:
         chosen = calibrate.choose(found)
         save(model_id, chosen)

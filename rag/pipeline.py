@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.answer.calibration import Thresholds, calibrated_reader_thresholds, calibrated_thresholds
+from rag.answer.calibration import Thresholds, calibrated_line_threshold, calibrated_thresholds
 from rag.answer.filters import SearchFilter
 from rag.answer.offline import OfflineAnswerer
 from rag.answer.protocol import Answerer, Question, clean_k, clean_question
@@ -211,7 +211,8 @@ def make_offline(settings: Settings, model_id: str) -> OfflineAnswerer:
         return OfflineAnswerer(thresholds)
     from rag.reader.model import Reader
 
-    return OfflineAnswerer(thresholds, Reader(), calibrated_reader_thresholds())
+    reader = Reader()
+    return OfflineAnswerer(thresholds, reader, calibrated_line_threshold(reader.sha256))
 
 
 def build_pipeline(settings: Settings) -> Pipeline:

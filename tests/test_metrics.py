@@ -146,16 +146,17 @@ def test_reliability_bins_and_expected_calibration_error() -> None:
     assert reliability([0.7, 0.7], [True, True])[1] == pytest.approx(0.3)
 
 
-def test_reader_thresholds_reach_the_precision_target_at_the_lowest_confidence() -> None:
-    from rag.evaluation.calibrate import Point, choose_reader
+def test_the_line_threshold_reaches_the_precision_target_at_the_lowest_confidence() -> None:
+    from rag.answer.calibration import Thresholds
+    from rag.evaluation.calibrate import Point, choose_line
 
-    def point(score: float, answerable: bool, correct: bool) -> Point:
-        return Point("c", score, answerable, correct, True, correct)
+    def point(line: float | None, answerable: bool, right: bool, score: float = 0.5) -> Point:
+        return Point("c", score, answerable, right, True, right, line, right)
 
     found = [point(0.95, True, True), point(0.9, True, True), point(0.8, True, True), point(0.7, False, False)]
-    found += [point(0.6, True, False), point(0.3, False, False), point(0.2, False, False), point(0.1, True, True)]
-    chosen = choose_reader(found, target=0.9)
-    assert chosen.answer == 0.8  # 0.7 would admit an unanswerable question: precision 3/4
-    # refusing below 0.1 would refuse an answerable question whose passages hold the answer: over the allowance
-    assert chosen.passages == 0.0
-    assert chosen.outcome(0.85) == "answer" and chosen.outcome(0.75) == "passages"
+    found += [point(0.6, True, False), point(0.3, True, True), point(None, True, False)]
+    assert choose_line(found, Thresholds.both(0.2), target=0.9) == 0.8  # 0.7 would admit an unanswerable question
+    # lines of questions refused by the evidence score are never given, so they do not count
+    refused = [point(0.75, False, False, score=0.1)]
+    assert choose_line(found[:3] + refused, Thresholds.both(0.2), target=0.9) == 0.75
+    assert choose_line([point(0.9, True, False)], Thresholds.both(0.2), target=0.9) == 1.0

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer.calibration import ReaderThresholds, Thresholds
 from rag.answer.offline import OfflineAnswerer
 from rag.answer.protocol import Question as Asked
 from rag.errors import InputError, ModelFileError
@@ -114,46 +113,54 @@ class ScriptedReader:
 
 
 def _answer(pipeline, reader: ScriptedReader, question: str):
-    answerer = OfflineAnswerer(Thresholds.both(0.5), reader, ReaderThresholds(answer=0.8, passages=0.3))  # type: ignore[arg-type]
+    answerer = OfflineAnswerer(pipeline.answerer.thresholds, reader, line=0.8)  # type: ignore[arg-type]
     return answerer.answer(Asked(question, None, None, 5), question, pipeline.snapshot())
 
 
 def test_a_confident_reading_is_a_claim_of_the_sentence_s_own_words(pipeline) -> None:
-    answer = _answer(pipeline, ScriptedReader({"Umerov": 0.93}, "Rustem Umerov"), "Who led Ukraine's delegation?")
+    question = "Who led Ukraine's delegation at the Istanbul talks?"  # the word statistics said "Putin"
+    answer = _answer(pipeline, ScriptedReader({"Umerov": 0.93}, "Rustem Umerov"), question)
     assert answer.outcome == "answer" and answer.claim == "Rustem Umerov" and answer.confidence == 0.93
     assert answer.text.startswith("Rustem Umerov [1].\n\n") and "Umerov" in answer.citations[0].text
     assert all("Umerov" in c.text for c in answer.citations)  # only quotes that state the claim
-    assert answer.sources[0].score == 0.93  # sources in the reader's order, with its probability
+    assert answer.confidence_label() == "confidence 93% (answer)"
 
 
-def test_a_middling_reading_shows_passages_without_a_claim(pipeline) -> None:
-    answer = _answer(pipeline, ScriptedReader({"Umerov": 0.5}, "Rustem Umerov"), "Who led Ukraine's delegation?")
+def test_the_reader_reads_only_what_the_evidence_score_quotes(pipeline) -> None:
+    reader = ScriptedReader({"Medinsky": 0.9}, "Vladimir Medinsky")
+    without = pipeline.ask("Who led Russia's delegation?")
+    answer = _answer(pipeline, reader, "Who led Russia's delegation?")
+    assert answer.claim == "Vladimir Medinsky" and answer.citations[0].source == without.citations[0].source
+    assert reader.questions == ["Who led Russia's delegation?"]
+
+
+def test_an_unsure_reading_shows_passages_without_a_claim(pipeline) -> None:
+    question = "Who led Ukraine's delegation at the Istanbul talks?"
+    answer = _answer(pipeline, ScriptedReader({"Umerov": 0.5}, "Rustem Umerov"), question)
     assert answer.outcome == "passages" and answer.claim is None and not answer.refused
     assert answer.text.startswith("These passages may answer your question")
     assert answer.citations and answer.confidence == 0.5
     assert answer.confidence_label() == "confidence 50% (not sure: passages only)"
 
 
-def test_a_weak_reading_is_a_refusal_with_the_closest_passages(pipeline) -> None:
-    answer = _answer(pipeline, ScriptedReader({"Umerov": 0.1}, "Rustem Umerov"), "Who led Ukraine's delegation?")
-    assert answer.outcome == "refusal" and answer.refused and answer.claim is None
-    assert answer.text.startswith("The articles do not say") and answer.closest and not answer.citations
+def test_a_reading_without_any_span_shows_passages(pipeline) -> None:
+    answer = _answer(
+        pipeline, ScriptedReader({"Umerov": 0.99}, "words no sentence has"), "Who led Ukraine's delegation?"
+    )
+    assert answer.outcome == "passages" and answer.claim is None and answer.citations
 
 
-class LastFirstReader(ScriptedReader):
-    """Rates the last sentence it is given (the evidence score's lowest) far above the rest."""
-
-    def read(self, question: str, sentences: Sequence[str], contexts: Sequence[str]) -> list[Reading]:
-        self.questions.append(question)
-        self.sentences = list(sentences)
-        return [Reading(0.99 if i == len(sentences) - 1 else 0.05, None, 0.0) for i in range(len(sentences))]
+def test_the_evidence_score_still_refuses_whatever_the_reader_says(pipeline) -> None:
+    reader = ScriptedReader({"": 0.99}, "the")  # sure of every sentence
+    answer = _answer(pipeline, reader, "Who is the Pope?")
+    assert answer.outcome == "refusal" and answer.refused and answer.claim is None and not reader.questions
+    assert answer.text.startswith("The articles do not say")
 
 
-def test_the_reader_picks_a_summary_s_sentences(pipeline) -> None:
-    reader = LastFirstReader({}, "")
+def test_summaries_are_not_read(pipeline) -> None:
+    reader = ScriptedReader({"": 0.99}, "the")
     answer = _answer(pipeline, reader, "Summarize the talks")
-    assert reader.questions == ["Summarize the talks"] and answer.outcome == "answer"
-    assert len(reader.sentences) > 1 and reader.sentences[-1] in [c.text for c in answer.citations]
+    assert answer.outcome == "answer" and answer.claim is None and not reader.questions
 
 
 def test_reader_off_is_the_default_and_answers_with_the_evidence_score(pipeline) -> None:

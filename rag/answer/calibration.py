@@ -17,7 +17,6 @@ from functools import cache
 from pathlib import Path
 
 from rag.answer.answer_types import answer_type
-from rag.models import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -40,41 +39,32 @@ class Thresholds:
         return self.typed if answer_type(question) is not None else self.untyped
 
 
-@dataclass(frozen=True)
-class ReaderThresholds:
-    """The reader's confidences at which an answer states a claim, and below which it refuses."""
-
-    answer: float
-    passages: float
-
-    def outcome(self, confidence: float) -> Outcome:
-        if confidence >= self.answer:
-            return "answer"
-        return "passages" if confidence >= self.passages else "refusal"
+#: The reader's confidence at which its span becomes the answer line, until `rag eval --calibrate`
+#: (with RAG_READER=on) has stored the threshold of this reader model (with a warning in the log).
+UNCALIBRATED_LINE = 0.5
 
 
-#: The key of the reader's thresholds in `calibration.json` (its probabilities do not depend on the embedder).
-READER_KEY = "reader"
-
-
-#: Used until `rag eval --calibrate` has stored the reader's own (with a warning in the log).
-UNCALIBRATED_READER = ReaderThresholds(0.5, 0.2)
+def reader_key(model_sha256: str) -> str:
+    """The reader's entry in `calibration.json`: per model file, as a retrained reader's
+    confidences mean something else."""
+    return f"reader:{model_sha256[:12]}"
 
 
 @cache
-def calibrated_reader_thresholds() -> ReaderThresholds:
-    """The stored reader thresholds."""
+def calibrated_line_threshold(model_sha256: str) -> float:
+    """The stored answer-line threshold of this reader model."""
     table = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
-    if READER_KEY not in table:
-        log.warning("reader thresholds not calibrated: run `rag eval --corpus … --calibrate` with RAG_READER=on")
-        return UNCALIBRATED_READER
-    return ReaderThresholds(**table[READER_KEY])
+    key = reader_key(model_sha256)
+    if key not in table:
+        log.warning("no answer-line threshold for this reader: run `rag eval --corpus … --calibrate`, RAG_READER=on")
+        return UNCALIBRATED_LINE
+    return float(table[key]["line"])
 
 
-def save_reader(thresholds: ReaderThresholds, path: Path = CALIBRATION_FILE) -> None:
-    """Store the reader's thresholds, keeping the others."""
-    _store(READER_KEY, asdict(thresholds), path)
-    calibrated_reader_thresholds.cache_clear()
+def save_line_threshold(model_sha256: str, line: float, path: Path = CALIBRATION_FILE) -> None:
+    """Store the reader's answer-line threshold, keeping the others."""
+    _store(reader_key(model_sha256), {"line": line}, path)
+    calibrated_line_threshold.cache_clear()
 
 
 def _store(key: str, value: dict[str, float], path: Path) -> None:

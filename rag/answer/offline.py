@@ -12,26 +12,30 @@ import re
 from collections.abc import Iterator, Sequence
 
 from rag.answer.answer_types import answer_type
-from rag.answer.calibration import UNCALIBRATED_READER, ReaderThresholds, Thresholds
+from rag.answer.calibration import UNCALIBRATED_LINE, Thresholds
 from rag.answer.dates import topic_dates
 from rag.answer.filters import SearchFilter
 from rag.answer.followup import condense_offline
 from rag.answer.lexicon import WORD, Lexicon
 from rag.answer.protocol import Question
-from rag.answer.reading import Read, read
+from rag.answer.reading import answer_line
 from rag.answer.scoring import Evidence, unknown_names, without_question_words
 from rag.answer.snapshot import IndexSnapshot
 from rag.answer.spans import Span, all_spans
 from rag.answer.spelling import corrected
 from rag.citations import cite, still_in_files
 from rag.index.parsing import clean_text
-from rag.models import Answer, Chunk, Done, Event, TextDelta
+from rag.models import Answer, Chunk, Done, Event, Outcome, TextDelta
 from rag.prompts import fill
 from rag.reader.model import Reader
 
 #: Further sentences are quoted when their score is this close to the best one.
 RUNNER_UP_MARGIN = 0.12
 MAX_SENTENCES = 3
+#: With the reader: it reads the evidence score's best this many sentences (above the refusal
+#: threshold, within LINE_MARGIN of the best) for the answer line.
+LINE_READ = 5
+LINE_MARGIN = 0.3
 #: Words between a question word and a candidate answer at which its support halves (`closest_answer`).
 NEAR_REACH = 3.0
 
@@ -40,8 +44,6 @@ CLOSEST = 3
 #: A summary quotes up to this many sentences, chosen from this many candidates.
 SUMMARY_SENTENCES = 6
 SUMMARY_CANDIDATES = 30
-#: With the reader, the story's best sentences by the evidence score that it reads for a summary.
-SUMMARY_READ = 12
 #: Maximal marginal relevance: weight of relevance against novelty (Carbonell & Goldstein, 1998).
 MMR_LAMBDA = 0.7
 #: A summary reads the articles whose best sentence scores within this of the best article's.
@@ -76,7 +78,9 @@ def quotable(ev: Evidence) -> bool:
     return ev.typed and ev.overlaps
 
 
-def select_evidence(scored: Sequence[Evidence], threshold: float, limit: int = MAX_SENTENCES) -> list[Evidence]:
+def select_evidence(
+    scored: Sequence[Evidence], threshold: float, limit: int = MAX_SENTENCES, margin: float = RUNNER_UP_MARGIN
+) -> list[Evidence]:
     """The sentences to quote: the best one, plus close runners-up; empty means refuse.
 
     Sentences that cannot hold the kind of answer asked for are never quoted: "How old is
@@ -88,7 +92,7 @@ def select_evidence(scored: Sequence[Evidence], threshold: float, limit: int = M
         return []
     chosen = [scored[0]]
     for ev in scored[1:]:
-        if len(chosen) == limit or ev.score < scored[0].score - RUNNER_UP_MARGIN:
+        if len(chosen) == limit or ev.score < scored[0].score - margin:
             break
         if all(ev.chunk.text != c.chunk.text for c in chosen):
             chosen.append(ev)
@@ -182,6 +186,19 @@ def closest_answer(spans: Sequence[Span], text: str, question_terms: Sequence[st
     return max(spans, key=support)
 
 
+def read_line(
+    reader: Reader, threshold: float, query: str, kept: list[tuple[Chunk, str]]
+) -> tuple[list[tuple[Chunk, str]], str | None, float]:
+    """The quotes with the one that states the reader's answer line first, the line (None below
+    `threshold`: the reader is not sure enough to claim it) and the reader's confidence in it."""
+    line = answer_line(reader, query, [chunk for chunk, _ in kept])
+    if line is None:
+        return kept, None, 0.0
+    if line.confidence < threshold:
+        return kept, None, line.confidence
+    return [kept[line.index], *kept[: line.index], *kept[line.index + 1 :]], line.text, line.confidence
+
+
 def diverse(candidates: Sequence[Evidence], snapshot: IndexSnapshot, limit: int) -> list[Evidence]:
     """Up to `limit` candidates by maximal marginal relevance over their sentence vectors."""
     if not candidates:
@@ -245,12 +262,11 @@ class OfflineAnswerer:
 
     mode = "offline"
 
-    def __init__(
-        self, thresholds: Thresholds, reader: Reader | None = None, reader_thresholds: ReaderThresholds | None = None
-    ) -> None:
+    def __init__(self, thresholds: Thresholds, reader: Reader | None = None, line: float = UNCALIBRATED_LINE) -> None:
         self.thresholds = thresholds
         self.reader = reader
-        self.reader_thresholds = reader_thresholds or UNCALIBRATED_READER
+        #: The reader's confidence at which its span becomes the bold answer line.
+        self.line = line
 
     def stream(self, question: Question, snapshot: IndexSnapshot) -> Iterator[Event]:
         answer = self.answer(question, condense_offline(question.text, question.history), snapshot)
@@ -277,63 +293,40 @@ class OfflineAnswerer:
             return self.summary(question, query, topic, snapshot, notice)
         scored = snapshot.evidence(query, question.where)
         refuse = unknown_names(query, snapshot.lexicon)
-        if self.reader is not None:
-            return self.read_answer(question, query, [] if refuse else scored, snapshot, notice)
-        evidence = [] if refuse else select_evidence(scored, self.thresholds.for_question(query))
+        threshold = self.thresholds.for_question(query)
+        read = self.reader is not None
+        evidence = [] if refuse else select_evidence(scored, threshold, *((LINE_READ, LINE_MARGIN) if read else ()))
         kept, stale = still_in_files(snapshot.seeds_dir, [ev.chunk for ev in evidence])
         kept = with_continuations(kept, snapshot)
         base = self._base(question, query, scored, stale, notice)
         if not kept:
             return self._refusal(base, scored, snapshot)
-        phrase = leading_phrase(query, kept[0][0], snapshot.lexicon)
+        if self.reader is None:
+            phrase, confidence = leading_phrase(query, kept[0][0], snapshot.lexicon), None
+        else:
+            kept, phrase, confidence = read_line(self.reader, self.line, query, kept)
+            if phrase is None:  # the quotes the evidence score alone would show
+                shown = {ev.chunk.id for ev in select_evidence(evidence, threshold)}
+                kept = [(chunk, raw) for chunk, raw in kept if chunk.id in shown] or kept[:1]
         if phrase is not None:  # only sentences that state the same answer support it
             kept = [kept[0]] + [(c, raw) for c, raw in kept[1:] if phrase.lower() in c.text.lower()]
+        kept = kept[:MAX_SENTENCES]
         citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
         text = quoted_text([chunk for chunk, _ in kept])
+        outcome: Outcome = "answer"
         if phrase is not None:
             text = f"{phrase} [1].\n\n{text}"
-        return base.model_copy(
-            update={"text": text, "citations": citations, "refused": False, "outcome": "answer", "claim": phrase}
-        )
-
-    def read_answer(
-        self, question: Question, query: str, scored: Sequence[Evidence], snapshot: IndexSnapshot, notice: str | None
-    ) -> Answer:
-        """The answer as the reader reads the candidates: a claim, passages that may answer, or a refusal."""
-        ranked = read(self.reader, query, scored) if self.reader is not None and scored else []
-        confidence = round(ranked[0].answers, 3) if ranked else 0.0
-        outcome = self.reader_thresholds.outcome(confidence)
-        shown = [Evidence(r.chunk, r.answers) for r in ranked]
-        chosen = self._chosen(ranked, outcome)
-        kept, stale = still_in_files(snapshot.seeds_dir, [r.chunk for r in chosen])
-        base = self._base(question, query, shown, stale, notice).model_copy(update={"confidence": confidence})
-        if outcome == "refusal" or not kept:
-            return self._refusal(base, shown, snapshot)
-        kept = with_continuations(kept, snapshot)
-        citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
-        text = quoted_text([chunk for chunk, _ in kept])
-        claim = chosen[0].claim() if outcome == "answer" and kept[0][0].id == chosen[0].chunk.id else None
-        if claim is not None:
-            text = f"{claim} [1].\n\n{text}"
-        elif outcome == "passages":
-            text = f"{fill('passages')}\n\n{text}"
-        update = {"text": text, "citations": citations, "refused": False, "outcome": outcome, "claim": claim}
+        elif self.reader is not None:  # the reader is not sure what the sentences say: no claim
+            text, outcome = f"{fill('passages')}\n\n{text}", "passages"
+        update = {
+            "text": text,
+            "citations": citations,
+            "refused": False,
+            "outcome": outcome,
+            "claim": phrase,
+            "confidence": confidence,
+        }
         return base.model_copy(update=update)
-
-    def _chosen(self, ranked: Sequence[Read], outcome: str) -> list[Read]:
-        """The sentences to quote: for a claim, the best one and others that state the same answer;
-        for passages, those the reader rates at or above the passages threshold."""
-        if not ranked or outcome == "refusal":
-            return []
-        best = ranked[0]
-        claim = best.claim() if outcome == "answer" else None
-        chosen = [best]
-        for r in ranked[1:]:
-            if len(chosen) == MAX_SENTENCES or r.answers < self.reader_thresholds.passages:
-                break
-            if claim is None or claim.lower() in r.chunk.text.lower():
-                chosen.append(r)
-        return chosen
 
     def summary(
         self, question: Question, query: str, topic: str, snapshot: IndexSnapshot, notice: str | None
@@ -344,9 +337,6 @@ class OfflineAnswerer:
             return self.news_of(question, query, span, snapshot, notice)
         scored = snapshot.evidence(topic, question.where, n=SUMMARY_CANDIDATES)
         story = about_the_story(scored)
-        if self.reader is not None:  # the reader's relevance to the question ranks the story's sentences
-            ranked = read(self.reader, query, story, SUMMARY_READ)
-            story = [Evidence(r.chunk, r.answers, r.evidence.typed, r.evidence.overlaps) for r in ranked]
         chosen = diverse(story, snapshot, SUMMARY_SENTENCES)
         kept, stale = still_in_files(snapshot.seeds_dir, [ev.chunk for ev in chosen])
         base = self._base(question, query, scored, stale, notice)

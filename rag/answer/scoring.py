@@ -95,8 +95,9 @@ def question_blanker(question: str, lexicon: Lexicon) -> Callable[[str], str]:
         terms = lexicon.word_terms(lower)
         return bool(terms) and all(t in asked_terms for t in terms)
 
-    def blank(match: re.Match[str]) -> str:
-        word = match.group()
+    blanked: dict[str, str] = {}  # a word blanks the same way wherever it stands: decide each once
+
+    def blank_word(word: str) -> str:
         lower = word.lower()
         if word.islower() and lower in lexicon.stopwords:
             return word  # "in", "of": they say nothing, and "met in Riga" needs its "in"
@@ -105,6 +106,12 @@ def question_blanker(question: str, lexicon: Lexicon) -> Callable[[str], str]:
             said_name = word[:1].isupper() and lower[:core] in names
             return (ASKED_NAME if said_name else "_") * core + word[core:]
         return word
+
+    def blank(match: re.Match[str]) -> str:
+        word = match.group()
+        if word not in blanked:
+            blanked[word] = blank_word(word)
+        return blanked[word]
 
     return lambda text: WORD.sub(blank, text)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.answer.answer_types import answer_type
-from rag.answer.calibration import ReaderThresholds, Thresholds
+from rag.answer.calibration import Thresholds
 from rag.answer.followup import condense_offline
 from rag.answer.offline import OfflineAnswerer
 from rag.answer.protocol import Question
@@ -32,8 +32,8 @@ from rag.pipeline import Pipeline, make_offline
 MAX_ADDED_FALSE_REFUSAL = 0.05
 
 
-#: With the reader: the answer threshold is the lowest confidence at which the answers given
-#: (claims, pooled over the gold splits) are right this often (issue #20's answer-line precision).
+#: With the reader: the answer-line threshold is the lowest confidence at which the lines given
+#: are right this often (issue #20's answer-line precision), in the mean over the gold splits.
 TARGET_PRECISION = 0.90
 
 
@@ -48,12 +48,16 @@ class Point:
     typed: bool
     #: The gold answer is in the text or quotes shown (what passages that may answer must achieve).
     visible: bool = False
+    #: With the reader: its confidence in the answer line it would write (None: it found none),
+    #: and whether that line holds the gold answer.
+    line: float | None = None
+    line_correct: bool = False
 
 
 def points(pipeline: Pipeline, items: Sequence[GoldItem], corpus: str) -> list[Point]:
     """Each non-broad question's decision score and correctness, answered at threshold 0."""
     offline = make_offline(pipeline.settings, pipeline.embedder.model_name)
-    answerer = OfflineAnswerer(Thresholds.both(0.0), offline.reader, ReaderThresholds(0.0, 0.0))
+    answerer = OfflineAnswerer(Thresholds.both(0.0), offline.reader, 0.0)
     snapshot = pipeline.snapshot()
     found = []
     for item in items:
@@ -67,35 +71,36 @@ def points(pipeline: Pipeline, items: Sequence[GoldItem], corpus: str) -> list[P
             and bool(answer.citations)
             and answer.citations[0].source in item.sources
         )
-        if offline.reader is not None:  # the claim itself must be right, not only somewhere in the quotes
-            correct = correct and must_include(answer.claim or answer.text.split("\n\n")[0], item.must_include) == 1.0
         shown = " ".join(c.text for c in answer.citations)
         visible = item.answerable and must_include(shown, item.must_include) == 1.0
-        score = answer.confidence if answer.confidence is not None else answerer.decision_score(query, snapshot)
-        found.append(Point(corpus, score, item.answerable, correct, answer_type(query) is not None, visible))
+        claim = answer.claim
+        line = answer.confidence if claim is not None else None
+        line_correct = item.answerable and claim is not None and must_include(claim, item.must_include) == 1.0
+        score = answerer.decision_score(query, snapshot)
+        typed = answer_type(query) is not None
+        found.append(Point(corpus, score, item.answerable, correct, typed, visible, line, line_correct))
     return found
 
 
-def precision(found: Sequence[Point], threshold: float) -> float:
-    """Share of the answers given at `threshold` that are right (an answer to an unanswerable question is wrong)."""
-    given = [p for p in found if p.score >= threshold]
-    return sum(p.correct and p.answerable for p in given) / len(given) if given else 1.0
+def line_precision(found: Sequence[Point], thresholds: Thresholds, line: float) -> float:
+    """Share of the answer lines given at these thresholds that are right (a line answering an
+    unanswerable question is wrong); 1.0 when none is given."""
+    given = [p for p in found if p.line is not None and p.line >= line and p.score >= _threshold(p, thresholds)]
+    return sum(p.line_correct for p in given) / len(given) if given else 1.0
 
 
-def choose_reader(found: Sequence[Point], target: float = TARGET_PRECISION) -> ReaderThresholds:
-    """The reader's two thresholds: the lowest confidence whose answers reach `target` precision
-    (mean over corpora), and the refusal threshold chosen as for the evidence score, on whether the
-    shown passages hold the answer."""
+def choose_line(found: Sequence[Point], thresholds: Thresholds, target: float = TARGET_PRECISION) -> float:
+    """The reader's answer-line threshold: the lowest confidence whose lines, under the refusal
+    `thresholds`, reach `target` precision in the mean over corpora (1.0 when none does)."""
     corpora = sorted({p.corpus for p in found})
-    grid = sorted({round(p.score, 4) for p in found} | {1.0})
+    grid = sorted({round(p.line, 4) for p in found if p.line is not None} | {1.0})
 
     def mean_precision(t: float) -> float:
-        return sum(precision([p for p in found if p.corpus == c], t) for c in corpora) / max(1, len(corpora))
+        return sum(line_precision([p for p in found if p.corpus == c], thresholds, t) for c in corpora) / max(
+            1, len(corpora)
+        )
 
-    answer = next((t for t in grid if mean_precision(t) >= target), 1.0)
-    shown = [Point(p.corpus, p.score, p.answerable, p.visible, p.typed, p.visible) for p in found]
-    passages = min(choose_one(shown), answer)
-    return ReaderThresholds(answer, passages)
+    return next((t for t in grid if mean_precision(t) >= target), 1.0)
 
 
 def _threshold(point: Point, thresholds: Thresholds | float) -> float:

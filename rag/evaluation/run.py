@@ -280,11 +280,15 @@ def selective(pipeline: Pipeline, items: Sequence[GoldItem]) -> dict[str, Any]:
     from rag.pipeline import make_offline
 
     found = points(pipeline, items, "")
-    confidences = [p.score for p in found]
-    right = [p.correct and p.answerable for p in found]
+    probability = make_offline(pipeline.settings, pipeline.embedder.model_name).reader is not None
+    if probability:  # the reader's confidence in its answer line, and whether the line is right
+        confidences = [p.line or 0.0 for p in found]
+        right = [p.line_correct for p in found]
+    else:
+        confidences = [p.score for p in found]
+        right = [p.correct and p.answerable for p in found]
     curve = risk_coverage(confidences, right)
     table, error = reliability([min(1.0, max(0.0, c)) for c in confidences], right)
-    probability = make_offline(pipeline.settings, pipeline.embedder.model_name).reader is not None
     return {
         "aurc": area_under_risk_coverage(curve),
         "curve": [[round(c, 4), round(r, 4)] for c, r in curve],

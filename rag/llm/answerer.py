@@ -14,7 +14,6 @@ from typing import Any
 from rag.answer.followup import condense_offline, turns
 from rag.answer.offline import OfflineAnswerer
 from rag.answer.protocol import Question
-from rag.answer.reading import read
 from rag.answer.snapshot import IndexSnapshot
 from rag.citations import cite, still_in_files
 from rag.errors import LLMUnavailableError
@@ -23,7 +22,6 @@ from rag.llm.client import REFUSAL_TOKEN, LLMClient, strip_reasoning, visible
 from rag.llm.grounding import Passage, ground, normalise_markers, render_passages
 from rag.models import Answer, Done, Event, Notice, TextDelta
 from rag.prompts import fill
-from rag.reader.model import Reader
 
 
 def condense(llm: LLMClient, question: str, history: Sequence[Any], deadline: float) -> str:
@@ -99,13 +97,10 @@ def is_refusal(reply: str, numbers: Sequence[int]) -> bool:
     return bool(refusals) and (refusals[0] or (any(refusals) and not _MARKER.search(text)))
 
 
-def passages_for(
-    snapshot: IndexSnapshot, question: Question, query: str, reader: Reader | None = None
-) -> list[Passage]:
-    """The top-k evidence sentences (reranked by the reader, when there is one), each widened to its
-    neighbours, numbered from 1."""
-    scored = snapshot.evidence(query, question.where)
-    chunks = [r.chunk for r in read(reader, query, scored)] if reader is not None else [ev.chunk for ev in scored]
+def passages_for(snapshot: IndexSnapshot, question: Question, query: str) -> list[Passage]:
+    """The top-k evidence sentences, each widened to its neighbours, numbered from 1. (The reader
+    does not rerank them: it ranks sentences worse than the evidence score, docs/reader.md.)"""
+    chunks = [ev.chunk for ev in snapshot.evidence(query, question.where)]
     return [Passage(n, chunk, tuple(snapshot.window(chunk))) for n, chunk in enumerate(chunks[: question.k], 1)]
 
 
@@ -137,7 +132,7 @@ class LLMAnswerer:
             query = condense_offline(question.text, question.history)
             yield from self._offline(question, query, snapshot, fill("llm_unavailable", reason=str(exc)))
             return
-        passages = passages_for(snapshot, question, query, self.fallback.reader)
+        passages = passages_for(snapshot, question, query)
         received: list[str] = []
         try:
             for delta in stream_reply(llm, messages(query, passages), deadline, received):

@@ -77,6 +77,8 @@ class Reader:
             )
         if sha256_of(TOKENIZER_PATH) != TOKENIZER_SHA256:
             raise ModelFileError(f"{TOKENIZER_PATH} is not the tokenizer we ship: reinstall with `make install`.")
+        #: Names this model's calibrated answer-line threshold (`rag.answer.calibration`).
+        self.sha256 = actual
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
         options.inter_op_num_threads = 1

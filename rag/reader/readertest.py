@@ -6,8 +6,12 @@ top CANDIDATES sentences our retrieval gives each question:
 - answerability AUC: the best candidate's score separates answerable from unanswerable questions;
 - span exact match and F1 (SQuAD): the answer line against the annotators' answer, counting a
   question with no answer line as 0; with the line's precision (EM and F1 where a line is given).
-`python -m rag.reader.readertest --examples test.jsonl --index DIR --data DIR` prints both the
-evidence score with today's answer line and the reader, side by side.
+And, as the offline answer uses the reader (`rag.answer.reading`): the evidence score's answer
+with the reader's line, at several line thresholds: how many answerable questions get a line,
+how often it is right (it holds the annotators' answer, as `rag eval` checks), and how many
+unanswerable questions get one.
+`python -m rag.reader.readertest --examples test.jsonl --index DIR --data DIR --reader DIR` prints
+the evidence score with the word-statistics line and the reader, side by side.
 """
 
 from __future__ import annotations
@@ -18,14 +22,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.answer.reading import READ, TRIM
-from rag.evaluation.metrics import exact_match, token_f1
+from rag.answer.reading import TRIM
+from rag.evaluation.metrics import exact_match, must_include, token_f1
 from rag.models import Answer
 from rag.reader.examples import CANDIDATES, Candidate, Example
 from rag.reader.model import Reader
 
 if TYPE_CHECKING:
     from rag.pipeline import Pipeline
+
+#: The reader ranks the evidence score's best this many candidates (the design before the line-only use).
+READ = 8
+#: Answer-line thresholds at which the line figures are shown.
+LINE_THRESHOLDS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9)
 
 #: A scorer gives, for one example, a score per candidate and the answer line (None: no line).
 Scorer = Callable[[Example], tuple[list[float], str | None]]
@@ -116,8 +125,32 @@ def reader_scorer(reader: Reader, limit: int) -> Scorer:
     return score
 
 
+def line_figures(pipeline: Pipeline, examples: Sequence[Example]) -> dict[str, dict[str, float]]:
+    """The evidence score's answers with the reader's line (`pipeline` at line threshold 0), by threshold."""
+    found: list[tuple[bool, float, bool]] = []  # (answerable, confidence of the line or -1, line right)
+    for ex in examples:
+        if ex.question.kind == "broad":
+            continue
+        answer = pipeline.ask(ex.question.question, history=[list(h) for h in ex.question.history])
+        confidence = answer.confidence if answer.claim is not None and answer.confidence is not None else -1.0
+        right = bool(answer.claim) and must_include(answer.claim or "", [ex.question.answer or ""]) == 1.0
+        found.append((ex.question.answerable, confidence, ex.question.answerable and right))
+    table = {}
+    answerable = [f for f in found if f[0]]
+    unanswerable = [f for f in found if not f[0]]
+    for t in LINE_THRESHOLDS:
+        given = [f for f in found if f[1] >= t]
+        table[f"line at confidence >= {t}"] = {
+            "answer_lines": mean([float(f[1] >= t) for f in answerable]),
+            "line_precision": mean([float(f[2]) for f in given]),
+            "unanswerable_with_a_line": mean([float(f[1] >= t) for f in unanswerable]),
+        }
+    return table
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    from rag.pipeline import build_pipeline
+    from rag.answer.offline import OfflineAnswerer
+    from rag.pipeline import Pipeline, build_pipeline, make_offline
     from rag.settings import load_settings
 
     parser = argparse.ArgumentParser(description="Reader-test figures")
@@ -128,16 +161,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     examples = [Example.from_json(line) for line in args.examples.read_text(encoding="utf-8").splitlines()]
     overrides = {"seeds_dir": args.data / "articles", "index_dir": args.index, "llm": "off", "reader": "off"}
-    pipeline = build_pipeline(load_settings(**overrides, _env_file=None))
-    table = {"evidence score and today's answer line": figures(examples, evidence_scorer(pipeline))}
-    table["summaries, reader off"] = summary_recall(pipeline, examples)
+    settings = load_settings(**overrides, _env_file=None)
+    pipeline = build_pipeline(settings)
+    offline = make_offline(settings, pipeline.embedder.model_name)
+    table: dict[str, object] = {"evidence score, word-statistics line": figures(examples, evidence_scorer(pipeline))}
+    table["summaries"] = summary_recall(pipeline, examples)
     if args.reader is not None:
-        table["summaries, reader on"] = summary_recall(
-            build_pipeline(load_settings(**{**overrides, "reader": "on"}, _env_file=None)), examples
-        )
         reader = Reader(args.reader)
+        reading = Pipeline(
+            pipeline.settings, pipeline.store, pipeline.embedder, OfflineAnswerer(offline.thresholds, reader, 0.0)
+        )
+        table["evidence score, reader's line"] = figures(examples, evidence_scorer(reading))
+        table["reader's line by threshold"] = line_figures(reading, examples)
         for limit in sorted({READ, CANDIDATES}):
-            table[f"reader over the best {limit}"] = figures(examples, reader_scorer(reader, limit))
+            table[f"reader ranking the best {limit}"] = figures(examples, reader_scorer(reader, limit))
     print(json.dumps(table, indent=1))
 
 
