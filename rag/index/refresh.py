@@ -21,10 +21,11 @@ from typing import Any
 
 from rag.errors import InputError, RagError, SettingsError
 from rag.index.chunking import ChunkRecord, sentences
+from rag.index.duplicates import FOLD_KEY, FOLD_OFF, fold_articles, folded_copies
 from rag.index.extracted import register
 from rag.index.ingest import SourceFile, scan_folder
 from rag.index.parsing import ParsedArticle, day_number, parse_article
-from rag.index.store import IndexLock, IndexStore, RefreshSummary, writing_order
+from rag.index.store import FOLDS_KEY, IndexLock, IndexStore, RefreshSummary, writing_order
 from rag.index.workers import embed_files, embed_text, groups, worker_count
 from rag.settings import Settings
 
@@ -119,7 +120,11 @@ def refresh(
             else:
                 summary.unchanged.append(name)
         summary.removed = sorted(set(old_hashes) - set(current))
+        way = fold_way(settings)
+        if old is not None and summary.rebuilt_reason is None and part is None:
+            summary.refolded = (old.metadata or {}).get(FOLDS_KEY) != way
         if old is not None and not summary.modified:
+            summary.folded = folded_copies(old)
             summary.collection = old.name
             summary.chunks = old.count()
             summary.seconds = time.perf_counter() - started
@@ -138,6 +143,8 @@ def refresh(
         to_embed = [current[n] for n in summary.added + summary.changed if n not in done]
         summary.embedded = write_new_files(target, to_embed, embedder, progress)
         if part is None:
+            summary.folded = fold(current.values()) if way != FOLD_OFF else {}
+            store.fold(target, summary.folded, way)
             if prepare is not None:
                 prepare(target)
             store.publish(target)
@@ -146,6 +153,16 @@ def refresh(
         summary.chunks = target.count()
         summary.seconds = time.perf_counter() - started
         return summary
+
+
+def fold_way(settings: Settings) -> str:
+    """How this refresh folds copies of one story (stored with the version, so a change refolds it)."""
+    return FOLD_KEY if settings.fold_duplicates == "on" else FOLD_OFF
+
+
+def fold(files: Iterable[SourceFile]) -> dict[str, str]:
+    """The folded copies among `files`: copy -> canonical article (`rag.index.duplicates`)."""
+    return fold_articles((file.name, file.raw) for file in files).copy_of
 
 
 def resume(store: IndexStore, target: Any, current: dict[str, SourceFile], only: set[str] | None = None) -> list[str]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import IndexLockedError, IndexNotReadyError, SettingsError, StoreUnavailableError
+from rag.index.duplicates import COPY_OF, FOLDED, folded_copies
 from rag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 5000
 #: Bumped when chunking changes, so an old index is rebuilt rather than mixed.
 CHUNK_SCHEMA = "sentences-v10-attributions"
+#: The version metadata naming how its copies were folded (`rag.index.duplicates.FOLD_KEY`).
+FOLDS_KEY = "folds"
 
 
 @dataclass
@@ -48,10 +51,15 @@ class RefreshSummary:
     seconds: float = 0.0
     #: False for one part of a refresh split across machines (`rag.index.refresh.Part`): it writes, never publishes.
     published: bool = True
+    #: Copies of one story folded into its canonical article: copy -> canonical (`rag.index.duplicates`).
+    folded: dict[str, str] = field(default_factory=dict)
+    #: True when the way of folding changed (RAG_FOLD_DUPLICATES, an index from before folding): the files
+    #: are copied into a new version and folded again, none embedded again.
+    refolded: bool = False
 
     @property
     def modified(self) -> bool:
-        return bool(self.added or self.changed or self.removed or self.rebuilt_reason)
+        return bool(self.added or self.changed or self.removed or self.rebuilt_reason or self.refolded)
 
 
 def make_client(settings: Settings) -> Any:
@@ -252,6 +260,34 @@ class IndexStore:
                 metadatas=[got["metadatas"][j] for j in part],
             )
         return len(order)
+
+    def fold(self, collection: Any, copy_of: dict[str, str], way: str) -> None:
+        """Flag the sentences of folded copies (copy -> canonical) so that searches leave them out, clear
+        the flag of articles no longer folded, and record the way of folding in the version's metadata.
+
+        Only articles whose fold changed are written: a refresh copies the flags of unchanged files.
+        """
+        before = folded_copies(collection)
+        changed = sorted(name for name in set(before) | set(copy_of) if before.get(name) != copy_of.get(name))
+        batch = self.client.get_max_batch_size()
+        for i in range(0, len(changed), 500):
+            got = self._pages(collection, ["metadatas"], where={"source": {"$in": changed[i : i + 500]}})
+            metas = got["metadatas"]
+            # each article's first sentence last, as when writing: it is what `folded_copies` reads, so a
+            # refresh stopped halfway through leaves no article flagged in part without noticing it
+            order = writing_order([(m["source"], int(m.get("position", 0))) for m in metas])
+            for j in range(0, len(order), batch):
+                part = order[j : j + batch]
+                self._call(
+                    collection.update,
+                    ids=[got["ids"][k] for k in part],
+                    metadatas=[
+                        {FOLDED: metas[k]["source"] in copy_of, COPY_OF: copy_of.get(metas[k]["source"], "")}
+                        for k in part
+                    ],
+                )
+        if (collection.metadata or {}).get(FOLDS_KEY) != way:
+            self._call(collection.modify, metadata={**(collection.metadata or {}), FOLDS_KEY: way})
 
     def publish(self, collection: Any) -> None:
         """Make `collection` the live index (atomic), then drop stale versions."""
