@@ -86,6 +86,8 @@ def index(verbose: bool, part: Any) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from rag.index.duplicates import Folds
+
     pipeline = _pipeline(build_index=False)
     console = Console(stderr=True)
     with Progress(
@@ -124,6 +126,11 @@ def index(verbose: bool, part: Any) -> None:
             f"({len(summary.added)} new, {len(summary.changed)} changed, {len(summary.unchanged)} unchanged, "
             f"{len(summary.removed)} removed): {summary.chunks} sentences, {summary.embedded} embedded, "
             f"in {summary.seconds:.1f} s{_rate(summary.embedded, summary.seconds)} ({where})."
+        )
+    if summary.folded:
+        click.echo(
+            f"{Folds(summary.folded).summary()}: copies of one story are searched once, and an answer "
+            "cites one and lists the others as 'also in' (RAG_FOLD_DUPLICATES=off keeps them apart)."
         )
     for name, reason in summary.skipped:
         click.echo(f"Skipped {name}: {reason}")
@@ -184,6 +191,8 @@ def _print_sources(citations: list[Any]) -> None:
         dated = f", {c.date}" if c.date else ""
         titled = f" — {c.title}" if c.title else ""
         click.echo(f"[{c.number}] {c.place}{dated}{titled}\n    “{c.text}”")
+        if c.also_in:
+            click.echo(f"    also in: {', '.join(c.also_in)}")
 
 
 #: How a user of `rag ui` picks another port, named in the message for a port in use.

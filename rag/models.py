@@ -51,6 +51,11 @@ class Citation(BaseModel):
         "'row 12' of a CSV export, 'item 4' of a feed, 'message 2' of a mailbox. Offsets then index the text "
         "extracted from the file, which `rag index` keeps.",
     )
+    also_in: tuple[str, ...] = Field(
+        (),
+        description="The other copies of the cited article (the same story under another name, in another "
+        "format, or syndicated with small edits), which `rag index` folded into it; the quote is from `source`.",
+    )
 
     @property
     def file(self) -> str:

@@ -185,8 +185,9 @@ class Pipeline:
             snapshot = self.snapshot()
             snapshot.check_sources(where)
             for event in self.answerer.stream(checked, snapshot):
-                if isinstance(event, Done):
-                    event = Done(event.answer.model_copy(update={"index_version": snapshot.version}))
+                if isinstance(event, Done):  # citations list the copies `rag index` folded into their article
+                    answer = snapshot.with_copies(event.answer)
+                    event = Done(answer.model_copy(update={"index_version": snapshot.version}))
                 yield event
 
     def ask(

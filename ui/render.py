@@ -61,6 +61,9 @@ def source_line(citation: Citation) -> str:
     if citation.title:
         parts.append(f"<em>{html.escape(citation.title)}</em>")
     parts.append(html.escape(citation.date or "undated"))
+    if citation.also_in:  # copies of the story that `rag index` folded into this article
+        copies = ", ".join(f"<code>{html.escape(name)}</code>" for name in citation.also_in)
+        parts.append(f'<span class="also-in">also in: {copies}</span>')
     return " · ".join(parts)
 
 

@@ -4,7 +4,8 @@ Dense search finds paraphrases ("who headed" ~ "is led by"); BM25 finds the rare
 words dense models blur (names, numbers like "12,000", "GRU"). Reciprocal rank fusion
 needs no score calibration between the two, which matters because their scales differ.
 A `SearchFilter` is applied inside both searches (a Chroma `where`, a BM25 weight mask),
-never after them.
+never after them, and so are folded copies of one story (`rag.index.duplicates`): a search
+leaves them out, unless its filter names the files to search.
 
 Nothing here holds the corpus: BM25 and the row table are memory-mapped files of the
 version (`rag.answer.version_files`), and sentences are read from the store for the
@@ -16,6 +17,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,7 @@ import numpy as np
 from rag.answer.filters import SearchFilter
 from rag.answer.sentences import SentenceReader, chunk_from_record
 from rag.answer.version_files import VersionFiles, tokenize
+from rag.index.duplicates import NOT_FOLDED, Folds, folded_copies
 from rag.models import Chunk
 
 __all__ = ["DEPTH_FACTOR", "RRF_K", "HybridRetriever", "KeywordIndex", "chunk_from_record", "rrf"]
@@ -81,6 +84,8 @@ class HybridRetriever:
         self.files = files
         self.sentences = SentenceReader(collection)
         self.keywords = KeywordIndex(files)
+        #: Folded copies of one story in this version, each with the canonical article searched instead.
+        self.folds = Folds(folded_copies(collection))
 
     @property
     def count(self) -> int:
@@ -121,6 +126,8 @@ class HybridRetriever:
             "include": ["distances"],
         }
         clause = where.where() if where is not None else None
+        if self._leaves_out_copies(where):
+            clause = NOT_FOLDED if clause is None else {"$and": [clause, NOT_FOLDED]}
         if clause is not None:
             kwargs["where"] = clause
         result = self.collection.query(**kwargs)
@@ -138,7 +145,25 @@ class HybridRetriever:
 
     def keyword(self, question: str, n: int, where: SearchFilter | None = None) -> list[tuple[str, float]]:
         """(id, BM25 score) of the best keyword matches; empty when no term matches."""
-        return self.keywords.search(question, n, self.mask(where) if where is not None else None)
+        mask = self.mask(where) if where is not None else None
+        if self._leaves_out_copies(where):
+            mask = self.unfolded if mask is None else mask * self.unfolded
+        return self.keywords.search(question, n, mask)
+
+    def _leaves_out_copies(self, where: SearchFilter | None) -> bool:
+        """Whether a search leaves out the folded copies: when there are any, unless the filter names the
+        files to search (a copy named there is searched: the person asked for that file)."""
+        return bool(self.folds.copy_of) and (where is None or where.sources is None)
+
+    @cached_property
+    def unfolded(self) -> np.ndarray:
+        """BM25 weights: 0 for the sentences of folded copies, else 1."""
+        searched = np.fromiter(
+            (source not in self.folds.copy_of for source in self.files.sources),
+            dtype=np.float32,
+            count=len(self.files.sources),
+        )
+        return searched[self.files.row_article]
 
     def search(
         self, question: str, n: int, where: SearchFilter | None = None, query_vector: list[float] | None = None

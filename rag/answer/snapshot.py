@@ -22,7 +22,8 @@ from rag.answer.retrieval import HybridRetriever
 from rag.answer.scoring import Evidence, score_candidates
 from rag.answer.version_files import VersionFiles
 from rag.errors import QuestionError
-from rag.models import Chunk
+from rag.index.duplicates import Folds
+from rag.models import Answer, Chunk, Citation
 
 #: Candidates the evidence score re-ranks (more than top_k: the best quote is not always first).
 CANDIDATES = 20
@@ -54,6 +55,22 @@ class IndexSnapshot:
                 f"No indexed article is named {', '.join(missing)}: sources are file names relative to the "
                 "articles folder, as the answers' source lines show them."
             )
+
+    @property
+    def folds(self) -> Folds:
+        """The copies of one story this version folded into their canonical article."""
+        return self.retriever.folds
+
+    def with_copies(self, answer: Answer) -> Answer:
+        """The answer with each citation listing the other copies of its article ("also in")."""
+        folds = self.retriever.folds
+        if not folds.copy_of:
+            return answer
+
+        def listed(citations: list[Citation]) -> list[Citation]:
+            return [c.model_copy(update={"also_in": folds.also_in(c.source)}) for c in citations]
+
+        return answer.model_copy(update={"citations": listed(answer.citations), "closest": listed(answer.closest)})
 
     def evidence(self, query: str, where: SearchFilter | None = None, n: int = CANDIDATES) -> list[Evidence]:
         """Hybrid candidates re-ranked by the evidence score, best first."""
