@@ -75,7 +75,7 @@ bench-scale: install-dev
 # READER_MINUTES of it) and export into rag/reader/data/; work files under READER_WORK.
 READER_DATA ?= ../shared/reader-data
 READER_WORK ?= .reader-work
-READER_MINUTES ?= 45
+READER_MINUTES ?= 55
 train-reader: install-train
 	$(BIN)/python -m rag.reader.examples --data $(READER_DATA) --out $(READER_WORK)
 	$(BIN)/python -m rag.reader.train --examples $(READER_WORK)/train.jsonl --limit-minutes $(READER_MINUTES) \

@@ -32,10 +32,6 @@ from rag.reader.model import Reader
 #: Further sentences are quoted when their score is this close to the best one.
 RUNNER_UP_MARGIN = 0.12
 MAX_SENTENCES = 3
-#: With the reader: it reads the evidence score's best this many sentences (above the refusal
-#: threshold, within LINE_MARGIN of the best) for the answer line.
-LINE_READ = 5
-LINE_MARGIN = 0.3
 #: Words between a question word and a candidate answer at which its support halves (`closest_answer`).
 NEAR_REACH = 3.0
 
@@ -78,9 +74,7 @@ def quotable(ev: Evidence) -> bool:
     return ev.typed and ev.overlaps
 
 
-def select_evidence(
-    scored: Sequence[Evidence], threshold: float, limit: int = MAX_SENTENCES, margin: float = RUNNER_UP_MARGIN
-) -> list[Evidence]:
+def select_evidence(scored: Sequence[Evidence], threshold: float, limit: int = MAX_SENTENCES) -> list[Evidence]:
     """The sentences to quote: the best one, plus close runners-up; empty means refuse.
 
     Sentences that cannot hold the kind of answer asked for are never quoted: "How old is
@@ -92,7 +86,7 @@ def select_evidence(
         return []
     chosen = [scored[0]]
     for ev in scored[1:]:
-        if len(chosen) == limit or ev.score < scored[0].score - margin:
+        if len(chosen) == limit or ev.score < scored[0].score - RUNNER_UP_MARGIN:
             break
         if all(ev.chunk.text != c.chunk.text for c in chosen):
             chosen.append(ev)
@@ -293,9 +287,7 @@ class OfflineAnswerer:
             return self.summary(question, query, topic, snapshot, notice)
         scored = snapshot.evidence(query, question.where)
         refuse = unknown_names(query, snapshot.lexicon)
-        threshold = self.thresholds.for_question(query)
-        read = self.reader is not None
-        evidence = [] if refuse else select_evidence(scored, threshold, *((LINE_READ, LINE_MARGIN) if read else ()))
+        evidence = [] if refuse else select_evidence(scored, self.thresholds.for_question(query))
         kept, stale = still_in_files(snapshot.seeds_dir, [ev.chunk for ev in evidence])
         kept = with_continuations(kept, snapshot)
         base = self._base(question, query, scored, stale, notice)
@@ -305,12 +297,8 @@ class OfflineAnswerer:
             phrase, confidence = leading_phrase(query, kept[0][0], snapshot.lexicon), None
         else:
             kept, phrase, confidence = read_line(self.reader, self.line, query, kept)
-            if phrase is None:  # the quotes the evidence score alone would show
-                shown = {ev.chunk.id for ev in select_evidence(evidence, threshold)}
-                kept = [(chunk, raw) for chunk, raw in kept if chunk.id in shown] or kept[:1]
         if phrase is not None:  # only sentences that state the same answer support it
             kept = [kept[0]] + [(c, raw) for c, raw in kept[1:] if phrase.lower() in c.text.lower()]
-        kept = kept[:MAX_SENTENCES]
         citations = [cite(n, chunk, raw) for n, (chunk, raw) in enumerate(kept, 1)]
         text = quoted_text([chunk for chunk, _ in kept])
         outcome: Outcome = "answer"

@@ -126,14 +126,15 @@ def reader_scorer(reader: Reader, limit: int) -> Scorer:
 
 
 def line_figures(pipeline: Pipeline, examples: Sequence[Example]) -> dict[str, dict[str, float]]:
-    """The evidence score's answers with the reader's line (`pipeline` at line threshold 0), by threshold."""
+    """The evidence score's answers with the reader's line (`pipeline` at line threshold 0), by threshold
+    (the word-statistics line, with no confidence, counts as sure)."""
     found: list[tuple[bool, float, bool]] = []  # (answerable, confidence of the line or -1, line right)
     for ex in examples:
         if ex.question.kind == "broad":
             continue
         answer = pipeline.ask(ex.question.question, history=[list(h) for h in ex.question.history])
-        confidence = answer.confidence if answer.claim is not None and answer.confidence is not None else -1.0
-        right = bool(answer.claim) and must_include(answer.claim or "", [ex.question.answer or ""]) == 1.0
+        confidence = -1.0 if answer.claim is None else 1.0 if answer.confidence is None else answer.confidence
+        right = bool(answer.claim) and must_include(answer.claim or "", [[ex.question.answer or ""]]) == 1.0
         found.append((ex.question.answerable, confidence, ex.question.answerable and right))
     table = {}
     answerable = [f for f in found if f[0]]
