@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rag.errors import InputError, RagError, SettingsError
-from rag.hosts import is_loopback, listen
+from rag.hosts import is_loopback, listen, listen_per_worker
 
 if TYPE_CHECKING:
     from rag.evaluation.corpora import Corpus
@@ -241,15 +241,37 @@ def ui(host: str | None, port: int | None, share: bool) -> None:
     launch(pipeline, host=host, port=port, share=share, quiet=True, watch=settings.watching, report=_to_stderr, **login)
 
 
+def _serving_pipeline(settings: Any, model_threads: int | None) -> Any:
+    """`rag serve`'s pipeline (`build_pipeline`'s `model_threads`), the index built first if there is none."""
+    from rag.errors import IndexNotReadyError
+    from rag.pipeline import build_pipeline
+
+    pipeline = build_pipeline(settings, model_threads)
+    try:
+        pipeline.store.active()
+    except IndexNotReadyError:
+        pipeline.index()
+    return pipeline
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=None,
+    help="Processes answering requests, each with its own copy of the pipeline; this one watches the folder.  "
+    "[default: RAG_API_WORKERS, else one per core, at most 2]",
+)
 @friendly
-def serve(host: str, port: int) -> None:
+def serve(host: str, port: int, workers: int | None) -> None:
     """Serve an OpenAI-compatible API (/v1/chat/completions, /v1/models); RAG_API_KEY requires a bearer key."""
 
-    from rag.settings import load_settings
+    from rag.settings import MAX_API_WORKERS, load_settings
 
+    if workers is not None and workers > MAX_API_WORKERS:
+        raise click.BadParameter(f"{workers} is more than {MAX_API_WORKERS} processes.", param_hint="'--workers'")
     settings = load_settings()
     api_key = settings.serve_api_key.get_secret_value() if settings.serve_api_key else None
     if api_key is None and not is_loopback(host):
@@ -257,21 +279,44 @@ def serve(host: str, port: int) -> None:
             f"--host {host} would open the API to other machines; set RAG_API_KEY to require "
             "'Authorization: Bearer <key>', or use --host 127.0.0.1."
         )
-    from rag.serve import MODEL_PREFIX, build_app, run
+    count = workers or settings.serve_workers
+    if count > 1 and not sys.platform.startswith("linux"):
+        raise SettingsError(
+            f"{count} worker processes need Linux, which spreads connections between them; "
+            "use --workers 1 (or RAG_API_WORKERS=1) here."
+        )
+    from rag.serve import MODEL_PREFIX, build_app, run, warm
     from rag.watch import refresh_job, watching
 
-    sockets = listen(host, port)  # a port in use is one line now, before loading anything or saying "API on"
-    pipeline = _pipeline()
+    # a port in use is one line now, before loading anything or saying "API on"
+    groups = listen_per_worker(host, port, count) if count > 1 else [listen(host, port)]
+    # one thread per model inference where this process answers: its questions run side by side
+    pipeline = _serving_pipeline(settings, 1 if count == 1 else None)
     pipeline.snapshot()  # load the index now, so the first request does not wait for it
     keyed = "; key required" if api_key else ""
+    processes = f"; {count} worker processes" if count > 1 else ""
     click.echo(
-        f"OpenAI-compatible API on http://{host}:{port}/v1 (model {MODEL_PREFIX}{pipeline.mode}{keyed}). "
+        f"OpenAI-compatible API on http://{host}:{port}/v1 (model {MODEL_PREFIX}{pipeline.mode}{keyed}{processes}). "
         "Ctrl+C stops it."
     )
     if settings.watching:
         click.echo(WATCHING.format(folder=settings.seeds_dir))
-    with watching(pipeline, refresh_job(pipeline), _to_stderr, settings.watching):
-        run(build_app(pipeline, api_key), sockets)
+    if count == 1:
+        app = build_app(pipeline, api_key)
+        warm(pipeline)
+        with watching(pipeline, refresh_job(pipeline), _to_stderr, settings.watching):
+            run(app, groups[0])
+        return
+    from rag.workers import Workers
+
+    answering = Workers(settings, api_key, groups, click.echo)
+
+    def refreshed(line: str) -> None:  # the workers look for the new version before the line is read
+        answering.refreshed()
+        _to_stderr(line)
+
+    with watching(pipeline, refresh_job(pipeline), refreshed, settings.watching):
+        answering.run()
 
 
 @main.command("eval")

