@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -54,6 +55,8 @@ THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 EDIT_WORDS = ("reportedly", "officials", "the", "new", "local", "said", "on", "Tuesday", "also", "its")
 #: Words of the paragraph an outlet adds to a copy (taken from another story).
 EXTRA_WORDS = 60
+#: The kind of "copy" that is another story: the same text with other figures (a template's, or a correction).
+APART = "figures changed"
 #: Kinds of copy written by --write, in turn.
 WRITTEN = ("exact", "retitled", "paragraph added", "syndicated")
 
@@ -121,6 +124,7 @@ def copies(story: Story, other: Story, rng: random.Random) -> dict[str, Story]:
         "copy-edit 5%": (headline, date, edited(list(paragraphs), 0.05, rng)),
         "copy-edit 10%": (headline, date, edited(list(paragraphs), 0.10, rng)),
         "copy-edit 20%": (headline, date, edited(list(paragraphs), 0.20, rng)),
+        "figures changed": (headline, date, [re.sub(r"\d+", lambda m: str(int(m.group()) + 1), p) for p in paragraphs]),
         "syndicated": (
             f"Syndicated: {headline}",
             later(date, 1),
@@ -169,6 +173,8 @@ def measure(limit: int | None, formats_every: int) -> None:
             kinds = {"exact": raws[name], **{k: as_text(s) for k, s in copies(story, other, rng).items()}}
             if i % formats_every == 0:
                 kinds.update(formats(story, Path(scratch), f"a{i}"))
+            if not any(ch.isdigit() for p in story[2] for ch in p):
+                del kinds["figures changed"]  # no figure to change: it would be an exact copy
             for kind, raw in kinds.items():
                 copy = f"{name}~{kind}"
                 made.setdefault(kind, {})[copy] = raw
@@ -208,11 +214,20 @@ def fold_all(found: dict[str, Body], origin: dict[str, str], shingled: float) ->
     def canonical(name: str) -> str:
         return folds.copy_of.get(name, name)
 
-    wrong = [(copy, into) for copy, into in folds.copy_of.items() if story(copy) != story(into)]
+    def kind(name: str) -> str:
+        return name.rsplit("~", 1)[1] if name in origin else ""
+
+    # a copy whose figures changed is another story (a template's, or a correction): folding it is wrong
+    wrong = [
+        (copy, into)
+        for copy, into in folds.copy_of.items()
+        if story(copy) != story(into) or APART in (kind(copy), kind(into))
+    ]
     together: dict[str, list[bool]] = {}
     for copy, name in origin.items():
-        together.setdefault(copy.rsplit("~", 1)[1], []).append(canonical(copy) == canonical(name))
-    recall = sum(sum(hits) for hits in together.values()) / len(origin)
+        together.setdefault(kind(copy), []).append(canonical(copy) == canonical(name))
+    copies = [hit for name, hits in together.items() if name != APART for hit in hits]
+    recall = sum(copies) / len(copies)
     precision = 1 - len(wrong) / max(1, len(folds.copy_of))
     print(
         f"\nFolded at Jaccard >= {THRESHOLD} by rag.index.duplicates: {len(folds.copy_of)} copies into "

@@ -242,6 +242,15 @@ def test_the_canonical_article_is_the_earliest_then_the_shortest_name_and_short_
     assert folds.also_in("brief3.txt") == ()
 
 
+def test_a_text_with_other_figures_is_another_story_but_a_trimmed_copy_is_not():
+    from rag.index.duplicates import fold_articles
+
+    corrected = FERRY.replace("18,400", "18,900")  # an update, or the same template with other results
+    trimmed = story("Ferry", "2024-03-04", PARAGRAPHS[:3] + PARAGRAPHS[4:])  # the 12,000 paragraph cut
+    folds = fold_articles([("ferry.txt", FERRY), ("corrected.txt", corrected), ("trimmed.txt", trimmed)])
+    assert folds.copy_of == {"trimmed.txt": "ferry.txt"}
+
+
 @pytest.mark.slow
 def test_rag_index_reports_the_folded_copies_and_rag_ask_lists_them(tmp_path):
     env = clean_env(RAG_SEEDS_DIR=str(write_folder(tmp_path / "news")), RAG_INDEX_DIR=str(tmp_path / "index"))

@@ -8,7 +8,10 @@ articles' bodies (headline and date left out: a copy is often retitled and re-da
 
 - an *exact* copy has the same body words (case, spacing and punctuation aside);
 - a *near* copy shares at least `THRESHOLD` of its word 5-grams with the other article
-  (Jaccard similarity of the two sets). Candidates come from MinHash LSH (datasketch), so
+  (Jaccard similarity of the two sets), and states no other figures: the numbers of one are all
+  in the other. Two stories written from one template (results, earnings, weather) differ in
+  little but their figures, and an update that corrects a figure is not the same story; both
+  stay apart. Candidates come from MinHash LSH (datasketch), so
   the comparison does not grow with the square of the folder; each candidate pair is then
   measured exactly. `eval/duplicates.py` measured the threshold (docs/formats.md): 91-100% of
   copies renamed, converted, retitled, re-dated, trimmed, lightly edited or with a paragraph
@@ -65,6 +68,7 @@ COPY_OF = "copy_of"
 NOT_FOLDED: dict[str, Any] = {FOLDED: {"$ne": True}}
 
 _WORD = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
 #: Odd 64-bit multiplier combining word hashes into a shingle hash (arithmetic modulo 2**64).
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
@@ -77,6 +81,12 @@ class Body:
     date: str | None
     key: str
     shingles: np.ndarray = field(repr=False)
+    #: The body's numbers ("18", "400" of 18,400): a near copy states no other figures.
+    figures: frozenset[str] = frozenset()
+
+    def agrees(self, other: Body) -> bool:
+        """Whether one body's figures are all in the other's (a copy may trim or add, not change them)."""
+        return self.figures <= other.figures or other.figures <= self.figures
 
     def preference(self) -> tuple[bool, str, int, str]:
         """Sort key of the canonical choice: earliest date (undated last), shortest name, name."""
@@ -157,7 +167,8 @@ def bodies(articles: Iterable[tuple[str, str]]) -> Iterator[Body]:
         if not tokens:
             continue
         key = hashlib.blake2b(" ".join(tokens).encode(), digest_size=16).hexdigest()
-        yield Body(name, article.date, key, shingle_hashes(hashes(tokens)))
+        figures = frozenset(token for token in tokens if _DIGIT.search(token))
+        yield Body(name, article.date, key, shingle_hashes(hashes(tokens)), figures)
 
 
 def find_folds(found: Iterable[Body], threshold: float = THRESHOLD) -> Folds:
@@ -194,7 +205,8 @@ def find_folds(found: Iterable[Body], threshold: float = THRESHOLD) -> Folds:
         if body.name not in sketches:
             continue
         for name in sorted(lsh.query(sketches[body.name]), key=rank.__getitem__):
-            if name not in canonical_of and jaccard(body.shingles, by_name[name].shingles) >= threshold:
+            other = by_name[name]
+            if name not in canonical_of and body.agrees(other) and jaccard(body.shingles, other.shingles) >= threshold:
                 canonical_of[name] = body.name
     return Folds(
         {
