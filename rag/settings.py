@@ -59,9 +59,9 @@ class Settings(BaseSettings):
         "`rag eval --calibrate` stored for the embedding model.",
     )
     reader: Literal["on", "off"] = Field(
-        "off",
-        description="on: the reader `make train-reader` trains reranks the evidence, writes the offline answer "
-        "line and says how sure it is; off: the evidence score alone (no reader ships yet: docs/reader.md).",
+        "on",
+        description="on: the packaged reader (docs/reader.md) reads the quoted sentences and writes the offline "
+        "answer line only when it is sure, else shows the passages without a claim; off: the word-statistics line.",
     )
     fold_duplicates: Literal["on", "off"] = Field(
         "on",

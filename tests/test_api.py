@@ -113,7 +113,7 @@ def test_control_characters_are_dropped_and_the_question_answered(public_api):
     answer = public_api.ask("Who\x07 led\x1b the Russian delegation?")
     assert answer.query == "Who led the Russian delegation?" and not answer.refused
     assert "Vladimir Medinsky" in answer.text and f"[{answer.citations[0].number}]" in answer.text
-    assert answer.citations[0].source == "001_a39661892d0812d2.txt"
+    assert "001_a39661892d0812d2.txt" in {c.source for c in answer.citations}
     for c in answer.citations:
         assert (SEEDS / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote
 
@@ -222,7 +222,9 @@ def test_changed_file_after_indexing_is_never_quoted(seeds, make_settings):
     ("question", "expected"),
     [("Who headed the Russian delegation?", "Medinsky"), ("How long did Friday's talks last?", "two hours")],
 )
-def test_typed_answers_lead_with_the_asked_for_thing(public_api, question, expected):
+def test_the_word_statistics_line_leads_with_the_asked_for_thing(public_api, monkeypatch, question, expected):
+    monkeypatch.setenv("RAG_READER", "off")  # the line before the reader; the reader's: tests/test_reader.py
+    public_api.default_pipeline.cache_clear()
     answer = public_api.ask(question)
     lead, _, rest = answer.text.partition(" [1].\n\n")
     assert expected in lead and rest, answer.text

@@ -131,7 +131,7 @@ def test_a_folder_of_saved_pages_answers_with_verified_quotes(tmp_path, make_set
     pipeline = build_pipeline(make_settings(seeds_dir=folder))
     pipeline.index()
     answer = pipeline.ask("How many passengers was the ferry carrying?")
-    assert not answer.refused and answer.text.startswith("57 passengers [1].")
+    assert not answer.refused and "57 passengers" in answer.citations[0].text
     cited = answer.citations[0]
     assert (cited.source, cited.title, cited.date) == (
         "ferry.html",

@@ -1,7 +1,7 @@
 """The reader: its input, its model file, what it changes in the offline answer, and its training data.
 
-No trained reader ships yet (docs/reader.md), so the answerer's use of it is tested with a
-scripted reader; the model file's checks are tested on files made here.
+The answerer's use of the reader is tested with a scripted reader, and the packaged model on
+the demo's own question; the model file's checks are tested on files made here.
 """
 
 from __future__ import annotations
@@ -163,11 +163,23 @@ def test_summaries_are_not_read(pipeline) -> None:
     assert answer.outcome == "answer" and answer.claim is None and not reader.questions
 
 
-def test_reader_off_is_the_default_and_answers_with_the_evidence_score(pipeline) -> None:
-    assert pipeline.settings.reader == "off" and pipeline.answerer.reader is None
-    answer = pipeline.ask("Who headed the Russian delegation?")
-    assert answer.confidence is None and answer.outcome == "answer" and answer.claim and "Medinsky" in answer.claim
+def test_the_packaged_reader_is_on_by_default_and_reads_the_demo_question(pipeline) -> None:
+    assert pipeline.settings.reader == "on" and pipeline.answerer.reader is not None
+    answer = pipeline.ask("Who led Ukraine's delegation at the Istanbul talks?")  # the word statistics said "Putin"
+    assert answer.outcome == "answer" and answer.claim is not None and "Umerov" in answer.claim
+    assert answer.confidence is not None and answer.confidence >= pipeline.answerer.line
+    assert answer.confidence_label().endswith("(answer)") and "Umerov" in answer.citations[0].text
     assert pipeline.ask("Who is the Pope?").outcome == "refusal"
+
+
+def test_reader_off_answers_with_the_evidence_score_alone(index_dir: Path) -> None:
+    from rag.pipeline import build_pipeline
+    from rag.settings import load_settings
+
+    off = build_pipeline(load_settings(seeds_dir=SEEDS, index_dir=index_dir, reader="off", _env_file=None))
+    assert off.answerer.reader is None
+    answer = off.ask("Who headed the Russian delegation?")
+    assert answer.confidence is None and answer.outcome == "answer" and answer.claim and "Medinsky" in answer.claim
 
 
 def _question(answerable: bool = True, answer: str | None = "Umerov", article: str = "a.txt") -> Question:
