@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,46 +160,163 @@ def concurrent_load(pipeline, questions: list[str], threads: int = 20, each: int
     return latencies
 
 
-def api_throughput(
-    index: Path, questions: list[str], clients: int = 20, seconds: float = 15.0
-) -> tuple[dict[bool, tuple[float, list[float], int]], list[float]]:
-    """Answers/s of a `rag serve` process under `clients` concurrent `AsyncOpenAI` clients
-    (offline), non-streamed and streamed, as {streamed: (answers/s, latencies, errors)}; then the
-    time to the first streamed token, one question at a time, through the official `openai` client.
+@dataclass
+class Throughput:
+    """One `rag serve --workers N` under load: {streamed: (answers/s, latencies ms, errors)}, the
+    time to the first streamed token, resident memory (MB) of the parent and of each worker after
+    the load, and CPU ms per answer of the server's processes and of the load generator."""
 
-    The server is its own process, as in production, so the load generator here does not
-    share its interpreter; both still share this machine's cores.
+    workers: int
+    loads: dict[bool, tuple[float, list[float], int]]
+    first_tokens: list[float]
+    parent_mb: float
+    worker_mb: list[float]
+    server_cpu_ms: float
+    client_cpu_ms: float
+
+
+def api_throughput(
+    index: Path, questions: list[str], workers: int, clients: int = 20, seconds: float = 15.0, **settings: str
+) -> Throughput:
+    """Answers/s of a `rag serve --workers N` under `clients` concurrent `AsyncOpenAI` clients
+    (offline), non-streamed and streamed; then the time to the first streamed token, one question
+    at a time, through the official `openai` client.
+
+    The server is its own process (its workers more), as in production, so the load generator
+    here does not share its interpreter; both still share this machine's cores. The load starts
+    once every worker has loaded (their line on stdout), so none starts with no connections.
     """
     import asyncio
 
     import httpx
+    import psutil
 
     from conftest import free_port
 
     port = free_port()
-    env = clean_env(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index))
+    env = clean_env(RAG_SEEDS_DIR=str(SEEDS), RAG_INDEX_DIR=str(index), **settings)
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "rag"), "serve", "--port", str(port)],
+        [str(Path(sys.executable).parent / "rag"), "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
+    ready = threading.Event()
+
+    def watch_stdout() -> None:
+        for line in server.stdout or ():
+            if workers == 1 or "worker processes answering" in line:
+                ready.set()
+
+    threading.Thread(target=watch_stdout, daemon=True).start()
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while True:
         try:
-            httpx.get(f"{url}/models", timeout=2)
-            break
+            if ready.is_set():
+                httpx.get(f"{url}/models", timeout=2)
+                break
         except httpx.HTTPError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError("rag serve did not start") from None
-            time.sleep(0.2)
-    found = {stream: asyncio.run(async_load(url, questions, clients, seconds, stream)) for stream in (False, True)}
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise RuntimeError(f"rag serve --workers {workers} did not start")
+        time.sleep(0.2)
+    parent = psutil.Process(server.pid)
+    processes = [parent, *(c for c in parent.children() if "spawn_main" in " ".join(c.cmdline()))]
+
+    def cpu() -> tuple[float, float]:
+        mine = psutil.Process().cpu_times()
+        theirs = [p.cpu_times() for p in processes]
+        return sum(t.user + t.system for t in theirs), mine.user + mine.system
+
+    server_cpu, client_cpu = cpu()
+    loads = {stream: asyncio.run(async_load(url, questions, clients, seconds, stream)) for stream in (False, True)}
+    server_after, client_after = cpu()
+    answers = sum(len(latencies) for _, latencies, _ in loads.values())
+    memory = [p.memory_info().rss / 2**20 for p in processes]
     first_tokens = first_token_latency(url, questions)
     server.terminate()
-    server.wait(timeout=20)
-    return found, first_tokens
+    server.wait(timeout=60)
+    return Throughput(
+        workers,
+        loads,
+        first_tokens,
+        memory[0],
+        memory[1:],
+        (server_after - server_cpu) * 1000 / answers,
+        (client_after - client_cpu) * 1000 / answers,
+    )
+
+
+def api_figures(index: Path, questions: list[str]) -> dict[str, object]:
+    """`rag serve` under load with 1 worker and with this machine's default side by side, each with
+    the reader on and off (what the reader costs); their figures."""
+    defaults = load_settings(_env_file=None)
+    default_workers = defaults.serve_workers
+    readers = (defaults.reader, "off" if defaults.reader == "on" else "on")
+    per_core = load_settings(_env_file=None, reader="off").serve_workers  # the default without the reader
+    runs = {
+        (reader, n): api_throughput(index, questions, n, RAG_READER=reader)
+        for reader in readers
+        for n in dict.fromkeys((1, per_core))
+    }
+    for streamed in (False, True):
+        for reader in readers:
+            default = load_settings(_env_file=None, reader=reader).serve_workers
+            side_by_side = "; ".join(
+                f"{n} worker{'s' if n > 1 else ''}{' (its default)' if n == default else ''}: "
+                f"{run.loads[streamed][0]:.1f} answers/s, {ms(run.loads[streamed][1])}, {run.loads[streamed][2]} errors"
+                for (r, n), run in runs.items()
+                if r == reader
+            )
+            say(
+                f"- `rag serve --workers N`, 20 concurrent `AsyncOpenAI` clients for 15 s (offline, "
+                f"{'streamed' if streamed else 'non-streamed'}, RAG_READER={reader}"
+                f"{' (the default)' if reader == defaults.reader else ''}): {side_by_side}"
+            )
+    for (reader, n), run in runs.items():
+        processes = (
+            f"{n} workers of {', '.join(f'{mb:.0f}' for mb in run.worker_mb)} MB and {run.parent_mb:.0f} MB for "
+            "the process that watches the folder"
+            if n > 1
+            else f"{run.parent_mb:.0f} MB in one process"
+        )
+        say(
+            f"- `rag serve --workers {n}`, RAG_READER={reader}, after the load: {processes} (resident); CPU per "
+            f"answer: server {run.server_cpu_ms:.1f} ms, load generator {run.client_cpu_ms:.1f} ms"
+        )
+    served = runs[defaults.reader, default_workers]
+    say(
+        f"- `rag serve` with the defaults ({default_workers} worker{'s' if default_workers > 1 else ''}, "
+        f"RAG_READER={defaults.reader}), streamed, first "
+        f"token ({len(served.first_tokens)} questions, `openai` client): {ms(served.first_tokens)}"
+    )
+    return {
+        "api_workers": default_workers,
+        "api_answers_per_s": served.loads[False][0],
+        "api_p50": percentile(served.loads[False][1], 50),
+        "api_errors": served.loads[False][2],
+        "api_streamed_answers_per_s": served.loads[True][0],
+        "api_streamed_p50": percentile(served.loads[True][1], 50),
+        "api_streamed_errors": served.loads[True][2],
+        "api_first_token_p50": percentile(served.first_tokens, 50),
+        "api_runs": [
+            {
+                "reader": reader,
+                "workers": n,
+                "answers_per_s": run.loads[False][0],
+                "streamed_answers_per_s": run.loads[True][0],
+                "errors": run.loads[False][2] + run.loads[True][2],
+                "parent_mb": run.parent_mb,
+                "worker_mb": run.worker_mb,
+                "server_cpu_ms_per_answer": run.server_cpu_ms,
+                "client_cpu_ms_per_answer": run.client_cpu_ms,
+            }
+            for (reader, n), run in runs.items()
+        ],
+    }
 
 
 async def async_load(
@@ -350,11 +468,19 @@ def browser_latency(index: Path, questions: list[str]) -> tuple[list[float], lis
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="200,2000", help="synthetic corpus sizes (articles)")
+    parser.add_argument(
+        "--api-only", action="store_true", help="only `rag serve` under load, 1 worker and the default; writes no file"
+    )
     args = parser.parse_args()
     gold = load_gold(GOLD, SEEDS)
     answerable = [(g.question, g.sources) for g in gold if g.answerable and not g.history]
     questions = [g.question for g in gold if not g.history]
     work = Path(tempfile.mkdtemp())
+    if args.api_only:
+        pipeline_for(SEEDS, work / "index").index()
+        api_figures(work / "index", questions)
+        shutil.rmtree(work, ignore_errors=True)
+        return
     say(f"# Benchmarks ({os.cpu_count()} cores, Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')})")
     say()
     say("Reproduce with `make bench`. Figures from one run; compare ratios, not absolutes.")
@@ -375,13 +501,7 @@ def main() -> None:
     )
     load = concurrent_load(pipeline, questions)
     say(f"- 20 threads x 50 `ask` at once: {ms(load)}")
-    loads, first_tokens = api_throughput(work / "index", questions)
-    for streamed, (rate, api, api_errors) in loads.items():
-        say(
-            f"- `rag serve`, 20 concurrent `AsyncOpenAI` clients for 15 s (offline, "
-            f"{'streamed' if streamed else 'non-streamed'}): {rate:.1f} answers/s, {ms(api)}, {api_errors} errors"
-        )
-    say(f"- `rag serve`, streamed, first token ({len(first_tokens)} questions, `openai` client): {ms(first_tokens)}")
+    api = api_figures(work / "index", questions)
     uploaded = upload_to_answer(work)
     say(f"- Upload an article to the 5 seeds, refresh, answer from it: {uploaded:.2f} s")
     overhead = llm_overhead(work / "index", questions)
@@ -402,13 +522,7 @@ def main() -> None:
         cold_rss_mb=statistics.median(peaks),
         load_p50=percentile(load, 50),
         load_p95=percentile(load, 95),
-        api_answers_per_s=loads[False][0],
-        api_p50=percentile(loads[False][1], 50),
-        api_errors=loads[False][2],
-        api_streamed_answers_per_s=loads[True][0],
-        api_streamed_p50=percentile(loads[True][1], 50),
-        api_streamed_errors=loads[True][2],
-        api_first_token_p50=percentile(first_tokens, 50),
+        **api,
         upload_to_answer_s=uploaded,
         llm_p50=percentile(overhead, 50),
         llm_p95=percentile(overhead, 95),

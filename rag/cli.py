@@ -262,7 +262,7 @@ def _serving_pipeline(settings: Any, model_threads: int | None) -> Any:
     type=click.IntRange(1),
     default=None,
     help="Processes answering requests, each with its own copy of the pipeline; this one watches the folder.  "
-    "[default: RAG_API_WORKERS, else one per core, at most 2]",
+    "[default: RAG_API_WORKERS, else one per core, at most 2, with RAG_READER=off; 1 with the reader]",
 )
 @friendly
 def serve(host: str, port: int, workers: int | None) -> None:

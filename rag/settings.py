@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     api_workers: int | None = Field(
         None,
         description="Processes `rag serve` answers in, each with its own copy of the pipeline (rag/workers.py); "
-        f"unset: one per core, at most {DEFAULT_API_WORKERS}, on Linux, else 1.",
+        f"unset: one per core, at most {DEFAULT_API_WORKERS}, on Linux with RAG_READER=off, else 1.",
     )
     ui_password: SecretStr | None = Field(None, description="Password of the web chat's login.")
     ui_user: str = Field("rag", min_length=1, description="User name of the web chat's login.")
@@ -226,11 +226,15 @@ class Settings(BaseSettings):
 
     @property
     def serve_workers(self) -> int:
-        """Processes `rag serve` answers in: RAG_API_WORKERS, else one per core up to DEFAULT_API_WORKERS
-        (on Linux; elsewhere 1, since only Linux's SO_REUSEPORT spreads connections between processes)."""
+        """Processes `rag serve` answers in: RAG_API_WORKERS, else one per core up to DEFAULT_API_WORKERS.
+
+        Else 1 with the reader on: its inference, most of an answer's time then, runs outside the GIL
+        on every core from one process already, and more processes only held more memory
+        (bench/results.md). And 1 off Linux, whose SO_REUSEPORT alone spreads connections between them.
+        """
         if self.api_workers is not None:
             return self.api_workers
-        if not sys.platform.startswith("linux"):
+        if self.reader == "on" or not sys.platform.startswith("linux"):
             return 1
         return max(1, min(len(os.sched_getaffinity(0)), DEFAULT_API_WORKERS))
 

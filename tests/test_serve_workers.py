@@ -257,12 +257,13 @@ def test_a_bad_workers_option_is_a_usage_error(tmp_path, value, problem):
     assert not (tmp_path / "never-built").exists()
 
 
-def test_the_workers_default_to_one_per_core_at_most_two_and_the_setting_wins(make_settings):
+def test_the_workers_default_to_one_per_core_at_most_two_without_the_reader_and_the_setting_wins(make_settings):
     cores = len(os.sched_getaffinity(0))
-    assert make_settings().serve_workers == min(cores, 2)
-    assert make_settings(api_workers="").serve_workers == min(cores, 2)
-    assert make_settings(api_workers=" 3 ").serve_workers == 3
-    assert make_settings(api_workers=1).serve_workers == 1
+    assert make_settings(reader="off").serve_workers == min(cores, 2)
+    assert make_settings(reader="off", api_workers="").serve_workers == min(cores, 2)
+    assert make_settings(reader="on").serve_workers == 1, "the reader's inference uses every core from one process"
+    assert make_settings(reader="on", api_workers=" 3 ").serve_workers == 3
+    assert make_settings(reader="off", api_workers=1).serve_workers == 1
 
 
 def test_a_port_another_serve_with_workers_holds_is_in_use_in_one_line(tmp_path):
