@@ -363,7 +363,8 @@ def serve(host: str, port: int, workers: int | None) -> None:
 @click.option(
     "--calibrate",
     is_flag=True,
-    help="Choose the refusal threshold on the corpora's gold questions and store it for the embedding model.",
+    help="Choose thresholds on the corpora's gold questions: the refusal thresholds for the embedding model "
+    "(RAG_READER=off), or the reader's answer-line threshold for its model file (RAG_READER=on).",
 )
 @friendly
 def eval_command(
