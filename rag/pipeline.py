@@ -83,6 +83,18 @@ class Pipeline:
         register_extracted(settings.seeds_dir, settings.index_dir, settings.columns)
 
     @property
+    def offline(self) -> OfflineAnswerer:
+        """The offline answerer this pipeline holds (the LLM's fallback when a model writes answers),
+        so an eval reuses its loaded reader instead of loading another."""
+        if isinstance(self.answerer, OfflineAnswerer):
+            return self.answerer
+        from rag.llm.answerer import LLMAnswerer
+
+        if not isinstance(self.answerer, LLMAnswerer):
+            raise TypeError(f"no offline answerer in {type(self.answerer).__name__}")
+        return self.answerer.fallback
+
+    @property
     def seeds_dir(self) -> Path:
         return self.settings.seeds_dir
 

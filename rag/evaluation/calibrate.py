@@ -24,7 +24,7 @@ from rag.answer.offline import OfflineAnswerer
 from rag.answer.protocol import Question
 from rag.evaluation.gold import GoldItem
 from rag.evaluation.metrics import must_include
-from rag.pipeline import Pipeline, make_offline
+from rag.pipeline import Pipeline
 
 #: Most answerable questions a threshold may refuse on top of those refused anyway (no
 #: sentence of the asked-for kind, or a name the articles never mention), pooled over corpora:
@@ -56,8 +56,7 @@ class Point:
 
 def points(pipeline: Pipeline, items: Sequence[GoldItem], corpus: str) -> list[Point]:
     """Each non-broad question's decision score and correctness, answered at threshold 0."""
-    offline = make_offline(pipeline.settings, pipeline.embedder.model_name)
-    answerer = OfflineAnswerer(Thresholds.both(0.0), offline.reader, 0.0)
+    answerer = OfflineAnswerer(Thresholds.both(0.0), pipeline.offline.reader, 0.0)
     snapshot = pipeline.snapshot()
     found = []
     for item in items:

@@ -277,10 +277,9 @@ def selective(pipeline: Pipeline, items: Sequence[GoldItem]) -> dict[str, Any]:
     reader's confidence, a probability; the evidence score is not one.
     """
     from rag.evaluation.calibrate import points
-    from rag.pipeline import make_offline
 
     found = points(pipeline, items, "")
-    probability = make_offline(pipeline.settings, pipeline.embedder.model_name).reader is not None
+    probability = pipeline.offline.reader is not None
     if probability:  # the reader's confidence in its answer line, and whether the line is right
         confidences = [p.line or 0.0 for p in found]
         right = [p.line_correct for p in found]

@@ -151,7 +151,7 @@ def line_figures(pipeline: Pipeline, examples: Sequence[Example]) -> dict[str, d
 
 def main(argv: Sequence[str] | None = None) -> None:
     from rag.answer.offline import OfflineAnswerer
-    from rag.pipeline import Pipeline, build_pipeline, make_offline
+    from rag.pipeline import Pipeline, build_pipeline
     from rag.settings import load_settings
 
     parser = argparse.ArgumentParser(description="Reader-test figures")
@@ -164,13 +164,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     overrides = {"seeds_dir": args.data / "articles", "index_dir": args.index, "llm": "off", "reader": "off"}
     settings = load_settings(**overrides, _env_file=None)
     pipeline = build_pipeline(settings)
-    offline = make_offline(settings, pipeline.embedder.model_name)
     table: dict[str, object] = {"evidence score, word-statistics line": figures(examples, evidence_scorer(pipeline))}
     table["summaries"] = summary_recall(pipeline, examples)
     if args.reader is not None:
         reader = Reader(args.reader)
         reading = Pipeline(
-            pipeline.settings, pipeline.store, pipeline.embedder, OfflineAnswerer(offline.thresholds, reader, 0.0)
+            pipeline.settings,
+            pipeline.store,
+            pipeline.embedder,
+            OfflineAnswerer(pipeline.offline.thresholds, reader, 0.0),
         )
         table["evidence score, reader's line"] = figures(examples, evidence_scorer(reading))
         table["reader's line by threshold"] = line_figures(reading, examples)
