@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import random
 import re
 import string
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+
+import numpy as np
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
@@ -92,17 +93,18 @@ def citation_precision_recall(cited: Sequence[str], gold: Sequence[str]) -> tupl
     return precision, recall
 
 
-def bootstrap_ci(
-    values: Sequence[float], seed: int = 0, rounds: int = 1000, stat: Callable[[Sequence[float]], float] | None = None
-) -> tuple[float, float]:
-    """Seeded percentile-bootstrap 95% interval of the mean (or of `stat`)."""
+def bootstrap_ci(values: Sequence[float], seed: int = 0, rounds: int = 1000) -> tuple[float, float]:
+    """Seeded percentile-bootstrap 95% interval of the mean.
+
+    Resampled as one array: an eval computes hundreds of these, and a Python loop of
+    `rounds` x n draws each took 30 s of a 220 s eval over the four corpora.
+    """
     if not values:
         return (float("nan"), float("nan"))
-    stat = stat or (lambda xs: sum(xs) / len(xs))
-    rng = random.Random(seed)
-    n = len(values)
-    samples = sorted(stat([values[rng.randrange(n)] for _ in range(n)]) for _ in range(rounds))
-    return samples[int(0.025 * rounds)], samples[min(rounds - 1, int(0.975 * rounds))]
+    data = np.asarray(values, dtype=float)
+    draws = np.random.default_rng(seed).integers(0, len(data), size=(rounds, len(data)))
+    samples = np.sort(data[draws].mean(axis=1))
+    return float(samples[int(0.025 * rounds)]), float(samples[min(rounds - 1, int(0.975 * rounds))])
 
 
 def percentile(values: Sequence[float], q: float) -> float:
