@@ -91,8 +91,9 @@ class Answer(BaseModel):
         description="'answer' (a claim with its quotes), 'passages' (quotes that may answer, no claim) or 'refusal'.",
     )
     confidence: float | None = Field(
-        None, description="How sure the offline reader is of its answer line, 0-1 (offline with the reader only): "
-        "compare it with the calibrated line threshold, not as a frequency of being right."
+        None,
+        description="How sure the offline reader is of its answer line, 0-1 (offline with the reader only): "
+        "compare it with the calibrated line threshold, not as a frequency of being right.",
     )
     claim: str | None = Field(None, description="The short answer line the first quote states, when there is one.")
 
