@@ -133,8 +133,14 @@ def loss_of(model: Any, t: dict[str, Any]) -> Any:
 
 
 def export(model: Any, tokenizer: Any, out: Path) -> tuple[Path, float]:
-    """ONNX (opset 17) with dynamic batch and length, quantised to int8; returns the path and the
-    largest logit difference between torch and the int8 model on a check batch."""
+    """ONNX (opset 17) with dynamic batch and length, quantised to int8 per output channel; returns
+    the path and the largest logit difference between torch and the int8 model over the real
+    (unpadded) tokens of a check batch.
+
+    Per channel, because one scale per weight tensor cost the reader measurably: on reader-test the
+    average precision of a right answer line ranked by confidence was 0.682 per tensor, 0.706 per
+    channel and 0.709 in fp32 (same weights; docs/reader.md).
+    """
     import onnxruntime
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -161,14 +167,15 @@ def export(model: Any, tokenizer: Any, out: Path) -> tuple[Path, float]:
             for name in ("input_ids", "attention_mask", "token_type_ids", "start_logits", "end_logits")
         },
     )
-    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8)
+    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
     fp32.unlink()
     with torch.no_grad():
         want = model(*args)[0].numpy()
     got = onnxruntime.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(
         ["start_logits"], sample.feeds()
     )[0]
-    return out, float(np.abs(want - got).max())
+    real = sample.attention_mask.astype(bool)
+    return out, float(np.abs(want - got)[real].max())
 
 
 def main(argv: Sequence[str] | None = None) -> None:
