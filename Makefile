@@ -48,11 +48,16 @@ chromium:
 	  else echo "note: not root, chromium not installed; browser tests will be skipped"; fi; \
 	fi
 
+# Test processes (pytest-xdist): one per core by default; `make test TEST_WORKERS=0` runs in one.
+# Whole files go to one worker (--dist loadfile), so a file's shared fixtures are built once.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
 test: install-dev chromium lint
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 test-fast: install-dev
-	$(BIN)/python -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 # Style and types (config in pyproject.toml); part of `make test`.
 lint: install-dev

@@ -207,6 +207,7 @@ def test_either_gold_or_corpus_is_required(tmp_path, index_dir):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the first to run builds corpus_run: four corpora indexed and answered
 def test_corpus_eval_writes_every_output_and_passes_the_gate(corpus_run):
     result, out = corpus_run
     assert result.returncode == 0, result.stdout + result.stderr
@@ -225,6 +226,7 @@ def test_corpus_eval_writes_every_output_and_passes_the_gate(corpus_run):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the first to run builds corpus_run: four corpora indexed and answered
 def test_gate_fails_when_a_metric_drops(corpus_run, tmp_path):
     from rag.evaluation.run import check_thresholds
 
@@ -237,6 +239,7 @@ def test_gate_fails_when_a_metric_drops(corpus_run, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the first to run builds corpus_run: four corpora indexed and answered
 def test_single_gold_file_compares_with_an_earlier_run(corpus_run, tmp_path, index_dir):
     _, out = corpus_run
     old = json.loads((out / "seeds" / "gold" / "summary.json").read_text(encoding="utf-8"))
