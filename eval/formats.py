@@ -46,6 +46,7 @@ ALL_IN_ONE: dict[str, tuple[str, Callable[[Path, Sequence[ff.Story]], Path]]] = 
     "rss": ("articles.rss", ff.feed),
     "csv": ("articles.csv", ff.table),
     "jsonl": ("articles.jsonl", ff.json_lines),
+    "parquet": ("articles.parquet", ff.parquet),
     "export": ("articles.txt", ff.export),
 }
 FORMATS = (*ONE_PER_FILE, *ALL_IN_ONE)

@@ -41,6 +41,7 @@ SCHOOL = story("Four-day week", "2024-02-17", "The school board approved a four-
 TRAMS = story("Tram line opens", "2024-02-18", "The new tram line carried 9,000 passengers on its first day.")
 SAILINGS = story("More ferries", "2024-02-19", "The ferry company added 6 late-night sailings to the timetable.")
 MUSEUM = story("Festival week", "2024-02-20", "The museum attracted 52,000 visitors during the festival week.")
+TURNOUT = story("Turnout record", "2024-02-21", "Voter turnout reached 81 percent in the municipal election.")
 OTHER = story("Council meets", "2024-02-01", "The council met to discuss the parking budget for the coming year.")
 
 #: (file, how it is written, question, article name, place, headline, date) for each format.
@@ -134,6 +135,15 @@ CASES = [
         "row 2",
         "More ferries",
         "2024-02-19",
+    ),
+    (
+        "archive.parquet",
+        lambda p: ff.parquet(p, [OTHER, OTHER, TURNOUT]),
+        "What did voter turnout reach in the municipal election?",
+        "archive.parquet#3",
+        "row 3",
+        "Turnout record",
+        "2024-02-21",
     ),
     (
         "newsletter.eml",
@@ -272,6 +282,9 @@ def test_bad_files_are_skipped_with_the_reason_and_the_rest_indexed(tmp_path, ma
     (folder / "quote.csv").write_text('headline,body\nStorm,"never closed\n', encoding="utf-8")
     (folder / "columns.csv").write_text("id,story_text\n1,The bakery chain closed 12 shops.\n", encoding="utf-8")
     (folder / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+    whole = ff.parquet(tmp_path / "whole.parquet", [OTHER, BAKERY]).read_bytes()
+    (folder / "cut.parquet").write_bytes(whole[: len(whole) // 2])
+    ff.parquet(folder / "columns.parquet", [BAKERY], text_column="story_text")
 
     summary = build_pipeline(make_settings(seeds_dir=folder)).index()
     skipped = dict(summary.skipped)
@@ -285,6 +298,11 @@ def test_bad_files_are_skipped_with_the_reason_and_the_rest_indexed(tmp_path, ma
         "no text column among its columns ('id', 'story_text'): name it with RAG_EXPORT_COLUMNS=text=COLUMN"
     )
     assert skipped["old.doc"].startswith("an old Microsoft Office file")
+    assert skipped["cut.parquet"].startswith("broken Parquet file (")
+    assert skipped["columns.parquet"] == (
+        "no text column among its columns ('headline', 'published', 'url', 'story_text', 'thumbnail'): "
+        "name it with RAG_EXPORT_COLUMNS=text=COLUMN"
+    )
 
 
 def test_export_columns_are_named_by_a_setting(tmp_path, make_settings):

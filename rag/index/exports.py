@@ -25,14 +25,15 @@ MAX_FIELD = 20_000_000
 _MARKUP = re.compile(r"<(?:p|br|div|h[1-6]|li)[\s/>]", re.I)
 
 
-def _no_text_column(seen: Iterable[str], columns: Columns) -> Unreadable:
+def no_text_column(seen: Iterable[str], columns: Columns) -> Unreadable:
     shown = ", ".join(repr(name) for name in list(seen)[:30]) or "none"
     chosen = dict(columns.chosen).get("text")
     missing = f"no column named {chosen!r} (set by {SETTING})" if chosen else "no text column"
     return Unreadable(f"{missing} among its columns ({shown}): name it with {SETTING}=text=COLUMN")
 
 
-def _article(row: Mapping[str, object], found: dict[str, str], where: str) -> ExtractedText | None:
+def article_of_row(row: Mapping[str, object], found: dict[str, str], where: str) -> ExtractedText | None:
+    """One row's article (CSV, JSON Lines or Parquet), or None when its text column is empty."""
     value = row.get(found["text"])
     body = value if isinstance(value, str) else ""
     paragraphs = (
@@ -99,13 +100,13 @@ def _rows(path: Path, columns: Columns, notes: list[tuple[str, str]]) -> Iterato
         header = next(reader, [])
         found = columns.find(header)
         if "text" not in found:
-            raise _no_text_column(header, columns)
+            raise no_text_column(header, columns)
         positions = {name: i for i, name in reversed(list(enumerate(header)))}
         for number, cells in enumerate(reader, 2):
             if not any(cell.strip() for cell in cells):
                 continue
             row = {name: cells[i] for name, i in positions.items() if i < len(cells)}
-            article = _article(row, found, f"row {number}")
+            article = article_of_row(row, found, f"row {number}")
             if article is None:
                 notes.append((f"row {number}", f"empty {found['text']!r} column"))
             else:
@@ -144,7 +145,7 @@ def _objects(path: Path, columns: Columns, notes: list[tuple[str, str]]) -> Iter
         if len(seen) < 100:
             seen.update(dict.fromkeys(row))
         found = columns.find(row)
-        article = _article(row, found, where) if "text" in found else None
+        article = article_of_row(row, found, where) if "text" in found else None
         if article is None:
             notes.append((where, "no text field"))
         else:
@@ -153,7 +154,7 @@ def _objects(path: Path, columns: Columns, notes: list[tuple[str, str]]) -> Iter
     lines.note(notes)
     if not found_any:
         raise (
-            _no_text_column(seen, columns)
+            no_text_column(seen, columns)
             if seen and "text" not in columns.find(seen)
             else Unreadable("no line with text")
         )

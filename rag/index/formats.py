@@ -33,6 +33,8 @@ from rag.index.extracted import (
 from rag.index.feeds import MAX_FEED_BYTES, looks_like_feed, read_feed
 from rag.index.mail import looks_like_email, looks_like_mbox, read_eml, read_mbox
 from rag.index.multi_documents import looks_like_export, read_export
+from rag.index.parquet_files import MAGIC as PARQUET_MAGIC
+from rag.index.parquet_files import read_parquet
 from rag.index.pdf_files import read_pdf
 from rag.index.word_files import read_docx
 
@@ -43,7 +45,20 @@ MAX_EXPORT_BYTES = 1 << 40
 #: Bytes read to recognise a format.
 HEAD_BYTES = 8192
 #: Extensions of the formats read by a reader module, for the chat's upload check.
-EXTENSIONS = (".pdf", ".docx", ".eml", ".mbox", ".rss", ".atom", ".xml", ".csv", ".tsv", ".jsonl", ".ndjson")
+EXTENSIONS = (
+    ".pdf",
+    ".docx",
+    ".eml",
+    ".mbox",
+    ".rss",
+    ".atom",
+    ".xml",
+    ".csv",
+    ".tsv",
+    ".jsonl",
+    ".ndjson",
+    ".parquet",
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,7 @@ MAILBOX = Format("mailbox", lambda path, _: read_mbox(path), MAX_EXPORT_BYTES)
 FEED = Format("feed", lambda path, _: read_feed(path), MAX_FEED_BYTES)
 TABLE = Format("CSV", read_table, MAX_EXPORT_BYTES)
 JSON_LINES = Format("JSON Lines", read_json_lines, MAX_EXPORT_BYTES)
+PARQUET = Format("Parquet", read_parquet, MAX_EXPORT_BYTES)
 
 
 class NotReadable(Exception):
@@ -73,6 +89,8 @@ def detect(path: Path, head: bytes) -> Format | None:
     suffix = path.suffix.lower()
     if b"%PDF-" in head[:1024]:
         return PDF
+    if head.startswith(PARQUET_MAGIC):
+        return PARQUET
     if head.startswith(b"PK\x03\x04"):
         if suffix == ".docx" or _zip_holds(path, "word/document.xml"):
             return WORD
