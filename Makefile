@@ -48,9 +48,10 @@ chromium:
 	  else echo "note: not root, chromium not installed; browser tests will be skipped"; fi; \
 	fi
 
-# Test processes (pytest-xdist): one per core by default; `make test TEST_WORKERS=0` runs in one.
-# Whole files go to one worker (--dist loadfile), so a file's shared fixtures are built once.
-TEST_WORKERS ?= auto
+# Test processes (pytest-xdist): one by default, as CI runs it; `make test TEST_WORKERS=auto` runs
+# one per core, whole files per process (--dist loadfile) so a file's shared fixtures are built once.
+# On 2 shared cores the suite is CPU-bound: parallel saves little and heavy tests near their timeout.
+TEST_WORKERS ?= 0
 PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test: install-dev chromium lint
