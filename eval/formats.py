@@ -10,8 +10,8 @@ written in the format, by the same writers the tests use (tests/format_files.py)
 - pdf1, pdf2: one PDF per article, one or two columns, a running header and a page number
   on every page (reportlab);
 - docx, eml: one Word file, one e-mail per article;
-- mbox, rss, csv, jsonl, export: one file holding every article (a mailbox, an RSS feed, a CSV
-  and a JSON Lines export, a "Document N of M" text export).
+- mbox, rss, csv, jsonl, parquet, export: one file holding every article (a mailbox, an RSS feed, a CSV,
+  a JSON Lines and a Parquet export, a "Document N of M" text export).
 
 The gold questions are copied with their sources renamed (`a.txt` to `a.pdf`, or to
 `articles.csv#N` for the N-th article of a file of many), so the same questions measure how
