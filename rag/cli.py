@@ -424,23 +424,24 @@ def _calibrate(corpora: list[Corpus], out: Path) -> None:
     from rag.evaluation import calibrate
     from rag.evaluation.corpora import corpus_settings
     from rag.evaluation.gold import load_gold
-    from rag.pipeline import build_pipeline, make_offline
+    from rag.pipeline import build_pipeline
     from rag.settings import load_settings
 
     settings = load_settings()
     found: list[calibrate.Point] = []
-    model_id = ""
+    model_id, reader, thresholds = "", None, None
     for corpus in corpora:
         pipeline = build_pipeline(corpus_settings(settings, corpus))
         pipeline.index()
-        model_id = pipeline.embedder.model_name
+        model_id, offline = pipeline.embedder.model_name, pipeline.offline
+        reader, thresholds = offline.reader, offline.thresholds
         found += calibrate.points(pipeline, load_gold(corpus.questions("gold"), corpus.articles), corpus.name)
     out.mkdir(parents=True, exist_ok=True)
-    offline = make_offline(settings, model_id)
-    if offline.reader is not None:  # the reader writes the line under the refusal thresholds already stored
-        chosen = offline.thresholds
+    # the reader writes the line under the refusal thresholds already stored
+    if reader is not None and thresholds is not None:
+        chosen = thresholds
         line = calibrate.choose_line(found, chosen)
-        save_line_threshold(offline.reader.sha256, line)
+        save_line_threshold(reader.sha256, line)
         click.echo(f"Answer-line threshold for this reader: confidence {line}; stored in {CALIBRATION_FILE}.")
     else:
         chosen = calibrate.choose(found)

@@ -26,7 +26,7 @@ from typing import Any
 from rag.index.columns import Columns
 from rag.index.extracted import split_name
 from rag.index.formats import EXTENSIONS as READER_EXTENSIONS
-from rag.index.formats import FEED, HEAD_BYTES, PDF, WORD, Format, NotReadable, Unreadable, detect
+from rag.index.formats import FEED, HEAD_BYTES, PARQUET, PDF, WORD, Format, NotReadable, Unreadable, detect
 from rag.index.ingest import MAX_FILE_BYTES, read_article
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,14 @@ log = logging.getLogger(__name__)
 EXTENSIONS = (".txt", ".md", ".html", ".htm", *READER_EXTENSIONS)
 #: Extensions whose files must be of that format: a text file named .pdf would otherwise be
 #: indexed as text, which is not what its name tells the person who added it.
-PROMISED: dict[str, Format] = {".pdf": PDF, ".docx": WORD, ".rss": FEED, ".atom": FEED, ".xml": FEED}
+PROMISED: dict[str, Format] = {
+    ".pdf": PDF,
+    ".docx": WORD,
+    ".rss": FEED,
+    ".atom": FEED,
+    ".xml": FEED,
+    ".parquet": PARQUET,
+}
 #: Largest PDF, Word file, mailbox or export accepted in one upload (text files: `max_bytes`).
 MAX_DOCUMENT_BYTES = 50_000_000
 #: Files per upload: a news folder grows by a few articles at a time, not by thousands.

@@ -187,17 +187,21 @@ def json_lines(path: Path, stories: Sequence[Story]) -> Path:
     return path
 
 
-def parquet(path: Path, stories: Sequence[Story], text_column: str = "body") -> Path:
-    """A Parquet export as a data team writes one: typed timestamps, and a column no article needs."""
+def parquet(path: Path, stories: Sequence[Story], text_column: str = "body", text_type: str = "string") -> Path:
+    """A Parquet export as a data team writes one: typed timestamps, and a column no article needs.
+
+    `text_type` "list" writes each story as a list of paragraphs, a shape the reader refuses.
+    """
     import pyarrow
     import pyarrow.parquet
 
+    texts = [list(ps) if text_type == "list" else "\n\n".join(ps) for _, _, ps in stories]
     table = pyarrow.table(
         {
             "headline": [h for h, _, _ in stories],
             "published": pyarrow.array([datetime.fromisoformat(d) for _, d, _ in stories], pyarrow.timestamp("s")),
             "url": [f"https://gazette.example/{i}" for i in range(len(stories))],
-            text_column: ["\n\n".join(ps) for _, _, ps in stories],
+            text_column: texts,
             "thumbnail": [b"\x89PNG" + bytes(64)] * len(stories),
         }
     )

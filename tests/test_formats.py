@@ -285,6 +285,7 @@ def test_bad_files_are_skipped_with_the_reason_and_the_rest_indexed(tmp_path, ma
     whole = ff.parquet(tmp_path / "whole.parquet", [OTHER, BAKERY]).read_bytes()
     (folder / "cut.parquet").write_bytes(whole[: len(whole) // 2])
     ff.parquet(folder / "columns.parquet", [BAKERY], text_column="story_text")
+    ff.parquet(folder / "lists.parquet", [BAKERY], text_type="list")
 
     summary = build_pipeline(make_settings(seeds_dir=folder)).index()
     skipped = dict(summary.skipped)
@@ -302,6 +303,9 @@ def test_bad_files_are_skipped_with_the_reason_and_the_rest_indexed(tmp_path, ma
     assert skipped["columns.parquet"] == (
         "no text column among its columns ('headline', 'published', 'url', 'story_text', 'thumbnail'): "
         "name it with RAG_EXPORT_COLUMNS=text=COLUMN"
+    )
+    assert skipped["lists.parquet"] == (
+        "its text column 'body' holds list<element: string>, not text: name another with RAG_EXPORT_COLUMNS=text=COLUMN"
     )
 
 

@@ -1,4 +1,4 @@
-"""Read CSV, TSV and JSON Lines exports as articles: one per row.
+"""Read CSV, TSV and JSON Lines exports as articles: one per row (Parquet: `parquet_files`).
 
 A newsroom's archive often leaves its system as a table. The columns that hold each
 article's headline, date, link and text are found by name, or named by RAG_EXPORT_COLUMNS
@@ -26,6 +26,7 @@ _MARKUP = re.compile(r"<(?:p|br|div|h[1-6]|li)[\s/>]", re.I)
 
 
 def no_text_column(seen: Iterable[str], columns: Columns) -> Unreadable:
+    """Why an export is skipped when no column holds the text: its columns, and the setting that names one."""
     shown = ", ".join(repr(name) for name in list(seen)[:30]) or "none"
     chosen = dict(columns.chosen).get("text")
     missing = f"no column named {chosen!r} (set by {SETTING})" if chosen else "no text column"

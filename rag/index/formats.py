@@ -3,7 +3,7 @@
 Text, Markdown and saved web pages are read as they are (`rag.index.parsing`): a quote is a
 slice of the file. Every other format goes through a reader module that extracts its text:
 PDF (`pdf_files`), Word (`word_files`), e-mail and mailboxes (`mail`), RSS and Atom feeds
-(`feeds`), CSV/TSV and JSON Lines exports (`exports`) and multi-article text exports
+(`feeds`), CSV/TSV and JSON Lines exports (`exports`), Parquet exports (`parquet_files`) and multi-article text exports
 (`multi_documents`). The content decides where it can: a PDF named .txt is still a PDF, a
 feed saved as .xml is still a feed, an e-mail without .eml is still an e-mail. An extraction
 is kept per file content hash (`rag.index.extracted`), so a file is read once however often

@@ -2,17 +2,20 @@
 
 Data teams hand archives over as Parquet as often as CSV. The columns are found by name as in
 a CSV export (`rag.index.columns`, RAG_EXPORT_COLUMNS), and only those are read, so a wide
-table's other columns (images, embeddings) cost nothing. Typed dates (timestamps, dates) are
-written as ISO dates; a row whose text is empty or not a string is noted and skipped.
+table's other columns (images, embeddings) cost nothing. Memory follows the file's row groups:
+pyarrow reads a row group's columns at once, then hands them over `BATCH_ROWS` rows at a time.
+Typed dates (timestamps, dates) are written as ISO dates by Arrow itself, so a date out of
+Python's range cannot stop the file. Rows are numbered from 1 ("row 3" is the third article;
+a CSV's row numbers count its header line).
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from rag.index.columns import Columns
+from rag.index.columns import SETTING, Columns
 from rag.index.exports import article_of_row, no_text_column
 from rag.index.extracted import ExtractedText, Extraction, Unreadable
 
@@ -28,10 +31,6 @@ def read_parquet(path: Path, columns: Columns) -> Extraction:
     return extraction
 
 
-def _plain(value: object) -> object:
-    return value.isoformat() if isinstance(value, datetime.date) else value
-
-
 def _rows(path: Path, columns: Columns, notes: list[tuple[str, str]]) -> Iterator[ExtractedText]:
     import pyarrow
     import pyarrow.parquet
@@ -39,22 +38,49 @@ def _rows(path: Path, columns: Columns, notes: list[tuple[str, str]]) -> Iterato
     number = 0
     found_any = False
     try:
-        table = pyarrow.parquet.ParquetFile(path)
-        names = table.schema_arrow.names
-        found = columns.find(names)
-        if "text" not in found:
-            raise no_text_column(names, columns)
-        for batch in table.iter_batches(batch_size=BATCH_ROWS, columns=sorted(set(found.values()))):
-            for row in batch.to_pylist():
-                number += 1
-                article = article_of_row({k: _plain(v) for k, v in row.items()}, found, f"row {number}")
-                if article is None:
-                    notes.append((f"row {number}", f"empty {found['text']!r} column"))
-                else:
-                    found_any = True
-                    yield article
-    except (pyarrow.ArrowException, OSError) as exc:
+        with pyarrow.parquet.ParquetFile(path) as table:
+            schema = table.schema_arrow
+            found = columns.find(schema.names)
+            if "text" not in found:
+                raise no_text_column(schema.names, columns)
+            kind = schema.field(found["text"]).type
+            if not _is_text(kind):
+                raise Unreadable(
+                    f"its text column {found['text']!r} holds {kind}, not text: name another with {SETTING}=text=COLUMN"
+                )
+            for batch in table.iter_batches(batch_size=BATCH_ROWS, columns=sorted(set(found.values()))):
+                for row in _dated(batch, found.get("date")).to_pylist():
+                    number += 1
+                    article = article_of_row(row, found, f"row {number}")
+                    if article is None:
+                        notes.append((f"row {number}", f"empty {found['text']!r} column"))
+                    else:
+                        found_any = True
+                        yield article
+    except pyarrow.ArrowException as exc:
         where = f" after row {number:,}" if number else ""
         raise Unreadable(f"broken Parquet file{where} ({exc}): fix or re-export the file") from None
     if not found_any:
         raise Unreadable("no row with text")
+
+
+def _is_text(kind: Any) -> bool:
+    import pyarrow.types as types
+
+    if types.is_dictionary(kind):
+        kind = kind.value_type
+    return bool(types.is_string(kind) or types.is_large_string(kind))
+
+
+def _dated(batch: Any, column: str | None) -> Any:
+    """The batch with its typed date column written as ISO dates (text dates are left as they are)."""
+    import pyarrow.compute
+    import pyarrow.types as types
+
+    if column is None:
+        return batch
+    values = batch.column(column)
+    if not (types.is_timestamp(values.type) or types.is_date(values.type)):
+        return batch
+    at = batch.schema.get_field_index(column)
+    return batch.set_column(at, column, pyarrow.compute.strftime(values, format="%Y-%m-%d"))
