@@ -270,7 +270,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "seed": SEED,
                 "minutes": round((time.monotonic() - began) / 60, 1),
                 "code_commit": commit,
+                "quantisation": "dynamic int8, one scale per output channel (onnxruntime quantize_dynamic)",
                 "int8_vs_torch_max_logit_diff": round(diff, 4),
+                "int8_vs_torch_note": "largest start-logit difference over the real tokens of the check batch",
                 "loss_curve_every_20": [
                     round(sum(curve[i : i + 20]) / len(curve[i : i + 20]), 4) for i in range(0, len(curve), 20)
                 ],
