@@ -96,13 +96,23 @@ class Answer(BaseModel):
         "compare it with the calibrated line threshold, not as a frequency of being right.",
     )
     claim: str | None = Field(None, description="The short answer line the first quote states, when there is one.")
+    claim_threshold: float | None = Field(
+        None, description="The reader's confidence from which it states an answer line (calibrated per model)."
+    )
 
     def confidence_label(self) -> str:
-        """How sure the reader is, in words: 'confidence 87% (answer)'; empty without a confidence."""
+        """How sure the reader is, beside the confidence it needs to state an answer:
+        'reader confidence 0.91 (not sure: it answers from 0.97; passages only)'. A bare
+        percentage read as a probability, and "91% (not sure)" looked like a contradiction.
+        Empty without a confidence."""
         if self.confidence is None:
             return ""
-        said = {"answer": "answer", "passages": "not sure: passages only", "refusal": "too unsure to answer"}
-        return f"confidence {round(100 * self.confidence)}% ({said[self.outcome]})"
+        said = {"answer": "sure", "passages": "not sure", "refusal": "too unsure to answer"}[self.outcome]
+        if self.claim_threshold is not None and self.outcome != "refusal":
+            said += f": it answers from {self.claim_threshold:.2f}"
+        if self.outcome == "passages":
+            said += "; passages only"
+        return f"reader confidence {self.confidence:.2f} ({said})"
 
     @model_validator(mode="after")
     def _refusal_is_an_outcome(self) -> Answer:

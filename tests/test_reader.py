@@ -123,7 +123,7 @@ def test_a_confident_reading_is_a_claim_of_the_sentence_s_own_words(pipeline) ->
     assert answer.outcome == "answer" and answer.claim == "Rustem Umerov" and answer.confidence == 0.93
     assert answer.text.startswith("Rustem Umerov [1].\n\n") and "Umerov" in answer.citations[0].text
     assert all("Umerov" in c.text for c in answer.citations)  # only quotes that state the claim
-    assert answer.confidence_label() == "confidence 93% (answer)"
+    assert answer.confidence_label() == "reader confidence 0.93 (sure: it answers from 0.80)"
 
 
 def test_the_reader_reads_only_what_the_evidence_score_quotes(pipeline) -> None:
@@ -144,7 +144,7 @@ def test_an_unsure_reading_shows_passages_without_a_claim(pipeline) -> None:
     assert answer.outcome == "passages" and answer.claim is None and not answer.refused
     assert answer.text.startswith("These passages may answer your question")
     assert answer.citations and answer.confidence == 0.5
-    assert answer.confidence_label() == "confidence 50% (not sure: passages only)"
+    assert answer.confidence_label() == "reader confidence 0.50 (not sure: it answers from 0.80; passages only)"
 
 
 def test_a_reading_without_any_span_shows_passages(pipeline) -> None:
@@ -172,7 +172,8 @@ def test_the_packaged_reader_is_on_by_default_and_reads_the_demo_questions(pipel
     sure = pipeline.ask("Who led Russia's delegation?")
     assert sure.outcome == "answer" and sure.claim == "Vladimir Medinsky"
     assert sure.confidence is not None and sure.confidence >= pipeline.answerer.line
-    assert sure.confidence_label().endswith("(answer)") and "Medinsky" in sure.citations[0].text
+    assert sure.confidence_label().startswith("reader confidence 0.9") and "Medinsky" in sure.citations[0].text
+    assert sure.claim_threshold == pipeline.answerer.line
     for question in ("Who led Ukraine's delegation?", "Who led Ukraine's delegation at the Istanbul talks?"):
         answer = pipeline.ask(question)  # the word statistics said "Vladimir Medinsky" and "Putin"
         assert answer.outcome in ("answer", "passages"), question

@@ -313,6 +313,7 @@ class OfflineAnswerer:
             "outcome": outcome,
             "claim": phrase,
             "confidence": confidence,
+            "claim_threshold": self.line if confidence is not None else None,
         }
         return base.model_copy(update=update)
 
