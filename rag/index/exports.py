@@ -59,6 +59,22 @@ def article_of_row(row: Mapping[str, object], found: dict[str, str], where: str)
     )
 
 
+def articles_of_rows(
+    rows: Iterable[tuple[str, Mapping[str, object]]], found: dict[str, str], notes: list[tuple[str, str]]
+) -> Iterator[ExtractedText]:
+    """Each (where, row)'s article, noting rows whose text column is empty; Unreadable when none has text."""
+    found_any = False
+    for where, row in rows:
+        article = article_of_row(row, found, where)
+        if article is None:
+            notes.append((where, f"empty {found['text']!r} column"))
+        else:
+            found_any = True
+            yield article
+    if not found_any:
+        raise Unreadable("no row with text")
+
+
 class _Lines:
     """A binary file's lines as text: UTF-8, else Windows-1252 for the lines that are not."""
 
@@ -96,28 +112,22 @@ def _rows(path: Path, columns: Columns, notes: list[tuple[str, str]]) -> Iterato
     delimiter = "\t" if path.suffix.lower() == ".tsv" or first.count("\t") > first.count(",") else ","
     csv.field_size_limit(MAX_FIELD)
     reader = csv.reader(iter(lines), delimiter=delimiter, strict=True)
-    found_any = False
     try:
         header = next(reader, [])
         found = columns.find(header)
         if "text" not in found:
             raise no_text_column(header, columns)
         positions = {name: i for i, name in reversed(list(enumerate(header)))}
-        for number, cells in enumerate(reader, 2):
-            if not any(cell.strip() for cell in cells):
-                continue
-            row = {name: cells[i] for name, i in positions.items() if i < len(cells)}
-            article = article_of_row(row, found, f"row {number}")
-            if article is None:
-                notes.append((f"row {number}", f"empty {found['text']!r} column"))
-            else:
-                found_any = True
-                yield article
+        rows = (
+            (f"row {number}", {name: cells[i] for name, i in positions.items() if i < len(cells)})
+            for number, cells in enumerate(reader, 2)
+            if any(cell.strip() for cell in cells)
+        )
+        yield from articles_of_rows(rows, found, notes)
     except csv.Error as exc:
         raise Unreadable(f"broken CSV near line {reader.line_num:,} ({exc}): fix or re-export the file") from None
-    lines.note(notes)
-    if not found_any:
-        raise Unreadable("no row with text")
+    finally:
+        lines.note(notes)
 
 
 def read_json_lines(path: Path, columns: Columns) -> Extraction:

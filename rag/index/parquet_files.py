@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.index.columns import SETTING, Columns
-from rag.index.exports import article_of_row, no_text_column
+from rag.index.exports import articles_of_rows, no_text_column
 from rag.index.extracted import ExtractedText, Extraction, Unreadable
 
 #: Rows converted to Python at a time: a few megabytes of news text.
@@ -36,7 +36,6 @@ def _rows(path: Path, columns: Columns, notes: list[tuple[str, str]]) -> Iterato
     import pyarrow.parquet
 
     number = 0
-    found_any = False
     try:
         with pyarrow.parquet.ParquetFile(path) as table:
             schema = table.schema_arrow
@@ -48,20 +47,18 @@ def _rows(path: Path, columns: Columns, notes: list[tuple[str, str]]) -> Iterato
                 raise Unreadable(
                     f"its text column {found['text']!r} holds {kind}, not text: name another with {SETTING}=text=COLUMN"
                 )
-            for batch in table.iter_batches(batch_size=BATCH_ROWS, columns=sorted(set(found.values()))):
-                for row in _dated(batch, found.get("date")).to_pylist():
-                    number += 1
-                    article = article_of_row(row, found, f"row {number}")
-                    if article is None:
-                        notes.append((f"row {number}", f"empty {found['text']!r} column"))
-                    else:
-                        found_any = True
-                        yield article
+
+            def rows() -> Iterator[tuple[str, dict[str, object]]]:
+                nonlocal number
+                for batch in table.iter_batches(batch_size=BATCH_ROWS, columns=sorted(set(found.values()))):
+                    for row in _dated(batch, found.get("date")).to_pylist():
+                        number += 1
+                        yield f"row {number}", row
+
+            yield from articles_of_rows(rows(), found, notes)
     except pyarrow.ArrowException as exc:
         where = f" after row {number:,}" if number else ""
         raise Unreadable(f"broken Parquet file{where} ({exc}): fix or re-export the file") from None
-    if not found_any:
-        raise Unreadable("no row with text")
 
 
 def _is_text(kind: Any) -> bool:
